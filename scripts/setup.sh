@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what recoverctl's tests need on a fresh Debian machine and is a
+# no-op where it is all present: a JDK, Debian's ZooKeeper server, Go's
+# linters. Run as root (or with sudo available) the first time.
+set -euo pipefail
+
+need_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=""
+apt_install() {
+	if [ -z "$apt_updated" ]; then
+		need_root apt-get update -qq
+		apt_updated=1
+	fi
+	need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+command -v go >/dev/null || { echo "setup: Go is required (https://go.dev/doc/install)" >&2; exit 1; }
+command -v java >/dev/null || apt_install openjdk-17-jre-headless
+[ -f /usr/share/java/zookeeper.jar ] || apt_install zookeeper
+command -v curl >/dev/null || apt_install curl
+
+gobin="$(go env GOPATH)/bin"
+[ -x "$gobin/staticcheck" ] || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+echo "setup: java $(java -version 2>&1 | head -1 | cut -d'"' -f2), zookeeper $(ls /usr/share/java/zookeeper-3*.jar | head -1 | xargs basename), staticcheck $("$gobin/staticcheck" -version | cut -d' ' -f2-)"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The project's one test command, for people and for CI (.ci/run calls it):
+# installs what is missing, lints, runs every test (the ZooKeeper ones against
+# a real server that the tests start), then a short fuzz run of each target.
+# With CI=true a skipped test fails the run: every test must really run there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export PATH="$(go env GOPATH)/bin:$PATH"
+
+echo "== gofmt, go vet, staticcheck"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
+[ -z "$unformatted" ] || { echo "gofmt needed on:"; echo "$unformatted"; exit 1; }
+go vet ./...
+staticcheck ./...
+
+echo "== go test"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+go test -count=1 -v -timeout 20m ./... 2>&1 | tee "$log" | grep -E '^(=== RUN|--- (FAIL|SKIP)|FAIL|ok|panic|PASS)' | grep -v '^=== RUN'
+status=${PIPESTATUS[0]}
+set -e
+skips=$(grep -c -- '--- SKIP' "$log" || true)
+passes=$(grep -c -- '--- PASS' "$log" || true)
+fails=$(grep -c -- '--- FAIL' "$log" || true)
+if [ "$status" -ne 0 ]; then
+	echo "== failures:"; grep -B2 -A30 -- '--- FAIL' "$log" | head -200
+fi
+if [ "${CI:-}" = "true" ] && [ "$skips" -gt 0 ]; then
+	echo "== tests skipped under CI=true (not allowed):"; grep -A3 -- '--- SKIP' "$log"
+	status=1
+fi
+[ "$status" -eq 0 ] || { echo "go test: $passes passed, $fails failed, $skips skipped"; exit 1; }
+
+echo "== fuzz (short)"
+fuzz() { # package target seconds
+	go test -run '^$' -fuzz "^$2\$" -fuzztime "$3" "$1" >/dev/null || { echo "fuzz $1 $2 found a failure"; go test -run '^$' -fuzz "^$2\$" -fuzztime 1x "$1"; exit 1; }
+	echo "fuzz $1 $2: ok ($3)"
+}
+grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . | sort -u | while IFS=: read -r file fn; do
+	fuzz "./$(dirname "${file#./}")" "${fn#func }" "${FUZZTIME:-15s}"
+done
+echo "tests: $passes passed, $fails failed, $skips skipped"
