@@ -1,0 +1,302 @@
+// Package fs is the store for a Spark FILESYSTEM recovery directory
+// (spark.deploy.recoveryDirectory): one flat file per record, named exactly
+// the record name. It moves bytes only; it never decodes them, and it does
+// not handle FILESYSTEM compression codecs (that is codec's business).
+package fs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	iofs "io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/recoverctl/recoverctl/store"
+)
+
+// MaxRecordBytes bounds what Read loads into memory. Real records are a few
+// KB; a larger file is not a Spark record and must not exhaust memory.
+const MaxRecordBytes = 64 << 20
+
+// tempPrefix marks files this package is writing. A crash can leave one
+// behind; List shows it as a foreign entry so that people notice.
+const tempPrefix = ".recoverctl-"
+
+// ErrTooLarge is a file bigger than MaxRecordBytes.
+var ErrTooLarge = errors.New("file too large for a recovery record")
+
+// ErrInvalidName is a record name that cannot be a plain file name in the
+// directory (empty, ".", "..", or holding a separator or NUL).
+var ErrInvalidName = errors.New("invalid record name")
+
+// Problem is a directory entry that List could not report as a record:
+// a subdirectory, a dangling symlink, a file that cannot be opened. Spark's
+// Master would fail recovery on some of these (an unreadable app_ file), so
+// they are surfaced rather than silently dropped, but they do not stop a
+// listing.
+type Problem struct {
+	Name string
+	Err  error
+}
+
+func (p Problem) Error() string { return p.Name + ": " + p.Err.Error() }
+
+// Store is a recovery directory.
+type Store struct {
+	dir string
+
+	mu       sync.Mutex
+	problems []Problem
+}
+
+// Open returns the store for dir, which must exist: a missing directory
+// means the wrong path or an unmounted volume, and creating it would hide
+// that (store.ErrUnavailable).
+func Open(dir string) (*Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("recovery directory %s: %w: %v", dir, store.ErrUnavailable, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("recovery directory %s: %w: %w", abs, store.ErrUnavailable, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("recovery directory %s: %w: not a directory", abs, store.ErrUnavailable)
+	}
+	return &Store{dir: abs}, nil
+}
+
+// String names the store: "fs:///var/spark/recovery".
+func (s *Store) String() string { return "fs://" + s.dir }
+
+// Dir is the absolute directory path.
+func (s *Store) Dir() string { return s.dir }
+
+// List returns every regular file (following symlinks, as Spark's
+// File.listFiles does), sorted by name. Entries that are not readable
+// regular files are left out of the list and kept for Problems, so that
+// callers written against store.Store keep working while a command can
+// still report them.
+func (s *Store) List(ctx context.Context) ([]store.Entry, error) {
+	entries, problems, err := s.Scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.problems = problems
+	s.mu.Unlock()
+	return entries, nil
+}
+
+// Problems returns what the most recent List could not list.
+func (s *Store) Problems() []Problem {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.problems)
+}
+
+// Scan is List returning the problems alongside instead of keeping them.
+func (s *Store) Scan(ctx context.Context) ([]store.Entry, []Problem, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	des, err := os.ReadDir(s.dir)
+	if err != nil {
+		if errors.Is(err, iofs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("list %s: %w: %w", s.dir, store.ErrUnavailable, err)
+		}
+		return nil, nil, fmt.Errorf("list %s: %w", s.dir, err)
+	}
+	var entries []store.Entry
+	var problems []Problem
+	for _, de := range des {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		name := de.Name()
+		p := filepath.Join(s.dir, name)
+		fi, err := os.Stat(p) // follows symlinks
+		if err != nil {
+			problems = append(problems, Problem{Name: name, Err: err})
+			continue
+		}
+		if !fi.Mode().IsRegular() {
+			problems = append(problems, Problem{Name: name, Err: fmt.Errorf("not a regular file (%s)", fi.Mode().Type())})
+			continue
+		}
+		// Permission bits alone do not say whether we can read (root,
+		// ACLs), so try.
+		f, err := os.Open(p)
+		if err != nil {
+			problems = append(problems, Problem{Name: name, Err: err})
+			continue
+		}
+		f.Close()
+		kind, id := store.ParseName(name)
+		entries = append(entries, store.Entry{Name: name, Kind: kind, ID: id, Size: fi.Size(), ModTime: fi.ModTime()})
+	}
+	// ReadDir sorts already; sort anyway because the contract says so.
+	slices.SortFunc(entries, func(a, b store.Entry) int { return strings.Compare(a.Name, b.Name) })
+	return entries, problems, nil
+}
+
+func (s *Store) path(name string) (string, error) {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") || strings.ContainsRune(name, filepath.Separator) {
+		return "", fmt.Errorf("%q: %w", name, ErrInvalidName)
+	}
+	return filepath.Join(s.dir, name), nil
+}
+
+// Read returns one record; store.ErrNotFound if absent.
+func (s *Store) Read(ctx context.Context, name string) (store.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Record{}, err
+	}
+	p, err := s.path(name)
+	if err != nil {
+		return store.Record{}, fmt.Errorf("read: %w", err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		if errors.Is(err, iofs.ErrNotExist) {
+			return store.Record{}, fmt.Errorf("read %s: %w", p, store.ErrNotFound)
+		}
+		return store.Record{}, fmt.Errorf("read %s: %w", p, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return store.Record{}, fmt.Errorf("read %s: %w", p, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return store.Record{}, fmt.Errorf("read %s: not a regular file (%s)", p, fi.Mode().Type())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxRecordBytes+1))
+	if err != nil {
+		return store.Record{}, fmt.Errorf("read %s: %w", p, err)
+	}
+	if len(data) > MaxRecordBytes {
+		return store.Record{}, fmt.Errorf("read %s: %w (limit %d bytes)", p, ErrTooLarge, MaxRecordBytes)
+	}
+	rec := store.NewRecord(name, data)
+	rec.ModTime = fi.ModTime()
+	return rec, nil
+}
+
+// Write creates or replaces one record atomically: the bytes go to a
+// temporary file in the same directory, are fsynced, renamed over the name,
+// and the directory is fsynced so that the rename survives a crash. The
+// file is created with mode 0666 minus the umask, as Spark's
+// File.createNewFile does, so a Master running as the same user reads it.
+func (s *Store) Write(ctx context.Context, rec store.Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p, err := s.path(rec.Name)
+	if err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	if err := s.writeFile(ctx, p, rec.Data); err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	return nil
+}
+
+func (s *Store) writeFile(ctx context.Context, p string, data []byte) (err error) {
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := filepath.Join(s.dir, tempPrefix+hex.EncodeToString(rnd[:])+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		if errors.Is(err, iofs.ErrNotExist) {
+			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+		}
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	// Last chance to honour cancellation before the visible change.
+	if err = ctx.Err(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, p); err != nil {
+		return err
+	}
+	return s.syncDir()
+}
+
+func (s *Store) syncDir() error {
+	d, err := os.Open(s.dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync directory %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// WriteBatch writes each record atomically, in order, stopping at the first
+// failure. A directory has no multi-file transaction: records before the
+// failing one stay written.
+func (s *Store) WriteBatch(ctx context.Context, recs []store.Record) error {
+	for _, rec := range recs {
+		if err := s.Write(ctx, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Delete removes one record; store.ErrNotFound if absent.
+func (s *Store) Delete(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p, err := s.path(name)
+	if err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	fi, err := os.Lstat(p)
+	if err != nil {
+		if errors.Is(err, iofs.ErrNotExist) {
+			return fmt.Errorf("delete %s: %w", p, store.ErrNotFound)
+		}
+		return fmt.Errorf("delete %s: %w", p, err)
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("delete %s: is a directory, not a record", p)
+	}
+	if err := os.Remove(p); err != nil {
+		if errors.Is(err, iofs.ErrNotExist) {
+			return fmt.Errorf("delete %s: %w", p, store.ErrNotFound)
+		}
+		return fmt.Errorf("delete %s: %w", p, err)
+	}
+	if err := s.syncDir(); err != nil {
+		return fmt.Errorf("delete %s: %w", p, err)
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package fs_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/recoverctl/recoverctl/store"
+	"github.com/recoverctl/recoverctl/store/fs"
+	"github.com/recoverctl/recoverctl/store/storetest"
+)
+
+func open(t *testing.T) *fs.Store {
+	t.Helper()
+	s, err := fs.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+}
+
+func TestOpenMissingIsUnavailable(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nope")
+	_, err := fs.Open(dir)
+	if !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("Open missing dir: %v, want ErrUnavailable naming %s", err, dir)
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Open(file); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Open on a file: %v, want ErrUnavailable", err)
+	}
+}
+
+func TestDirectoryRemovedAfterOpen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rec")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, err := fs.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.List(t.Context()); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("List: %v, want ErrUnavailable", err)
+	}
+	if err := s.Write(t.Context(), store.NewRecord("app_x", []byte("x"))); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Write: %v, want ErrUnavailable", err)
+	}
+}
+
+// Spark creates records with File.createNewFile (mode 0666 minus umask).
+// Not parallel: the umask is per process.
+func TestFileModeFollowsUmask(t *testing.T) {
+	for _, umask := range []int{0o022, 0o077, 0o002} {
+		old := syscall.Umask(umask)
+		s := open(t)
+		err := s.Write(t.Context(), store.NewRecord("app_m", []byte("x")))
+		syscall.Umask(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(filepath.Join(s.Dir(), "app_m"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := fi.Mode().Perm(), os.FileMode(0o666&^umask); got != want {
+			t.Errorf("umask %03o: mode %v, want %v", umask, got, want)
+		}
+	}
+}
+
+func TestWriteLeavesNoTempFiles(t *testing.T) {
+	s := open(t)
+	for i := range 5 {
+		if err := s.Write(t.Context(), store.NewRecord("app_a", storetest.Payload(uint64(i), 100))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	des, err := os.ReadDir(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(des) != 1 || des[0].Name() != "app_a" {
+		var names []string
+		for _, d := range des {
+			names = append(names, d.Name())
+		}
+		t.Fatalf("directory holds %v, want only app_a", names)
+	}
+}
+
+func TestProblemsReported(t *testing.T) {
+	s := open(t)
+	dir := s.Dir()
+	if err := s.Write(t.Context(), store.NewRecord("app_ok", []byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "app_subdir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "driver_dangling")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "app_ok"), filepath.Join(dir, "app_link")); err != nil {
+		t.Fatal(err)
+	}
+	wantProblems := []string{"app_subdir", "driver_dangling"}
+	if os.Geteuid() != 0 { // root reads mode-000 files anyway
+		if err := os.WriteFile(filepath.Join(dir, "worker_noread"), []byte("x"), 0o000); err != nil {
+			t.Fatal(err)
+		}
+		wantProblems = append(wantProblems, "worker_noread")
+	}
+	es, err := s.List(t.Context())
+	if err != nil {
+		t.Fatalf("List must not fail on bad entries: %v", err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name)
+	}
+	if strings.Join(names, ",") != "app_link,app_ok" {
+		t.Errorf("List = %v, want [app_link app_ok] (symlinks followed, as Spark does)", names)
+	}
+	var got []string
+	for _, p := range s.Problems() {
+		got = append(got, p.Name)
+		if p.Err == nil {
+			t.Errorf("problem %s without error", p.Name)
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(wantProblems, ",") {
+		t.Errorf("Problems = %v, want %v", got, wantProblems)
+	}
+	if _, err := s.Read(t.Context(), "app_subdir"); err == nil {
+		t.Error("Read of a directory succeeded")
+	}
+	if err := s.Delete(t.Context(), "app_subdir"); err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Delete of a directory: %v, want a refusal", err)
+	}
+}
+
+func TestReadTooLarge(t *testing.T) {
+	s := open(t)
+	f, err := os.Create(filepath.Join(s.Dir(), "app_huge"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sparse: no disk used.
+	if err := f.Truncate(fs.MaxRecordBytes + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := s.Read(t.Context(), "app_huge"); !errors.Is(err, fs.ErrTooLarge) {
+		t.Fatalf("Read: %v, want ErrTooLarge", err)
+	}
+}
+
+func TestString(t *testing.T) {
+	s := open(t)
+	if want := "fs://" + s.Dir(); s.String() != want {
+		t.Fatalf("String = %q, want %q", s.String(), want)
+	}
+}

@@ -1,0 +1,777 @@
+// Package zk is the store for Spark's ZOOKEEPER recovery mode: one
+// persistent znode per record under <chroot><spark.deploy.zookeeper.dir>/master_status.
+// It moves bytes and ACLs only; it never decodes records.
+//
+// go-zookeeper retries forever and its calls take no context, so this
+// package bounds every step itself: Open fails with store.ErrUnavailable
+// when no session is established within ConnectTimeout, and every request
+// gives up after RequestTimeout or when ctx is done. A write that timed out
+// may still have been applied by the server: read back to know.
+package zk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	gozk "github.com/go-zookeeper/zk"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/recoverctl/recoverctl/store"
+)
+
+const (
+	// DefaultSparkDir is Spark's default for spark.deploy.zookeeper.dir.
+	DefaultSparkDir = "/spark"
+	// DefaultConnectTimeout bounds Open.
+	DefaultConnectTimeout = 10 * time.Second
+	// DefaultRequestTimeout bounds each request.
+	DefaultRequestTimeout = 10 * time.Second
+	// DefaultSessionTimeout is asked of the server; Spark's Curator client
+	// asks 60 s, a short-lived tool needs less.
+	DefaultSessionTimeout = 30 * time.Second
+	// DefaultMaxBufferSize caps one response from the server. It is larger
+	// than the server's 1 MB jute.maxbuffer on purpose: a master_status with
+	// tens of thousands of children has a getChildren answer above 1 MB,
+	// and an operations tool must still be able to list it.
+	DefaultMaxBufferSize = 16 << 20
+	// DefaultConcurrency is how many requests ReadAll and List keep in
+	// flight on the one connection.
+	DefaultConcurrency = 64
+
+	// ServerMaxRequestBytes is ZooKeeper's default jute.maxbuffer
+	// (0xfffff). A bigger request makes the server drop the connection.
+	ServerMaxRequestBytes = 0xfffff
+	// MaxBatchBytes is what WriteBatch accepts per call, as counted by
+	// BatchCost: a quarter below the server limit leaves room for the
+	// multi framing and ACLs we do not count exactly.
+	MaxBatchBytes = 768 << 10
+
+	opOverhead = 64 // per-op header, flags, version, ACL count
+)
+
+// Perm bits of a ZooKeeper ACL.
+const (
+	PermRead   = 1
+	PermWrite  = 2
+	PermCreate = 4
+	PermDelete = 8
+	PermAdmin  = 16
+	PermAll    = 31
+)
+
+// DefaultACL is what Spark's Curator client gives new znodes
+// (ZooDefs.Ids.OPEN_ACL_UNSAFE).
+var DefaultACL = []store.ACL{{Perms: PermAll, Scheme: "world", ID: "anyone"}}
+
+var (
+	// ErrBatchTooLarge is a WriteBatch over MaxBatchBytes; nothing was sent.
+	ErrBatchTooLarge = errors.New("batch exceeds ZooKeeper request size limit")
+	// ErrPermission is a request refused by a znode's ACL.
+	ErrPermission = errors.New("permission denied by ZooKeeper ACL")
+	// ErrInvalidName is a record name that cannot be a single znode name.
+	ErrInvalidName = errors.New("invalid record name")
+	// ErrConnectString is a malformed connect string or SparkDir.
+	ErrConnectString = errors.New("invalid ZooKeeper connect string")
+)
+
+// Logger receives go-zookeeper's connection messages.
+type Logger interface {
+	Printf(format string, args ...any)
+}
+
+type silentLogger struct{}
+
+func (silentLogger) Printf(string, ...any) {}
+
+// Options configure Open. Zero values mean the defaults above.
+type Options struct {
+	// Servers is a ZooKeeper connect string, "h1:p1,h2:p2/chroot", as in
+	// spark.deploy.zookeeper.url. A host without a port gets 2181.
+	Servers string
+	// SparkDir is spark.deploy.zookeeper.dir (default /spark), relative
+	// to the chroot.
+	SparkDir string
+	// Auth is "user:password" for the digest scheme, or empty.
+	Auth           string
+	ConnectTimeout time.Duration
+	RequestTimeout time.Duration
+	SessionTimeout time.Duration
+	MaxBufferSize  int
+	Concurrency    int
+	// Logger gets go-zookeeper's messages; nil discards them (the library
+	// otherwise writes to stderr, which a CLI must not do behind its back).
+	Logger Logger
+}
+
+// Store is the master_status znode of one Spark ZooKeeper directory.
+type Store struct {
+	conn     *gozk.Conn
+	opts     Options
+	servers  []string
+	chroot   string
+	sparkDir string // chroot + SparkDir
+	root     string // sparkDir + /master_status
+	closed   sync.Once
+}
+
+// ParseConnectString splits "h1:p,h2:p/chroot" into servers and chroot
+// ("" when absent or "/"). The chroot follows ZooKeeper's rules: absolute,
+// no empty, "." or ".." segments, no trailing slash.
+func ParseConnectString(s string) (servers []string, chroot string, err error) {
+	hosts := s
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		hosts, chroot = s[:i], s[i:]
+		if chroot == "/" {
+			chroot = ""
+		} else if err := checkPath(chroot); err != nil {
+			return nil, "", fmt.Errorf("%w %q: chroot: %v", ErrConnectString, s, err)
+		}
+	}
+	for _, h := range strings.Split(hosts, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		servers = append(servers, h)
+	}
+	if len(servers) == 0 {
+		return nil, "", fmt.Errorf("%w %q: no servers", ErrConnectString, s)
+	}
+	return gozk.FormatServers(servers), chroot, nil
+}
+
+func checkPath(p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return errors.New("must start with /")
+	}
+	if p == "/" {
+		return nil
+	}
+	if strings.HasSuffix(p, "/") {
+		return errors.New("must not end with /")
+	}
+	for _, seg := range strings.Split(p[1:], "/") {
+		if seg == "" || seg == "." || seg == ".." || strings.ContainsRune(seg, 0) {
+			return fmt.Errorf("bad path segment %q", seg)
+		}
+	}
+	return nil
+}
+
+// Open connects and waits for a session. A ZooKeeper that cannot be
+// reached within ConnectTimeout is store.ErrUnavailable, not a hang.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	servers, chroot, err := ParseConnectString(opts.Servers)
+	if err != nil {
+		return nil, err
+	}
+	if opts.SparkDir == "" {
+		opts.SparkDir = DefaultSparkDir
+	}
+	if err := checkPath(opts.SparkDir); err != nil || opts.SparkDir == "/" {
+		if err == nil {
+			err = errors.New("must not be the root")
+		}
+		return nil, fmt.Errorf("%w: spark dir %q: %v", ErrConnectString, opts.SparkDir, err)
+	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = DefaultConnectTimeout
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = DefaultRequestTimeout
+	}
+	if opts.SessionTimeout <= 0 {
+		opts.SessionTimeout = DefaultSessionTimeout
+	}
+	if opts.MaxBufferSize <= 0 {
+		opts.MaxBufferSize = DefaultMaxBufferSize
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	var logger Logger = silentLogger{}
+	if opts.Logger != nil {
+		logger = opts.Logger
+	}
+	s := &Store{opts: opts, servers: servers, chroot: chroot}
+	s.sparkDir = chroot + opts.SparkDir
+	s.root = s.sparkDir + "/master_status"
+
+	// The dialer's timeout is per attempt (go-zookeeper's own is 1 s, too
+	// short for a loaded host); the overall bound is ours below.
+	dialTimeout := min(opts.ConnectTimeout, 2*time.Second)
+	conn, events, err := gozk.Connect(servers, opts.SessionTimeout,
+		gozk.WithLogger(logger),
+		gozk.WithLogInfo(opts.Logger != nil),
+		gozk.WithMaxBufferSize(opts.MaxBufferSize),
+		gozk.WithDialer(func(network, address string, _ time.Duration) (net.Conn, error) {
+			return net.DialTimeout(network, address, dialTimeout)
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("zookeeper %s: %w: %w", opts.Servers, store.ErrUnavailable, err)
+	}
+	s.conn = conn
+	timer := time.NewTimer(opts.ConnectTimeout)
+	defer timer.Stop()
+	for connected := false; !connected; {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return nil, fmt.Errorf("zookeeper %s: %w: connection closed", opts.Servers, store.ErrUnavailable)
+			}
+			switch ev.State {
+			case gozk.StateHasSession:
+				connected = true
+			case gozk.StateAuthFailed:
+				go conn.Close()
+				return nil, fmt.Errorf("zookeeper %s: %w: authentication failed", opts.Servers, store.ErrUnavailable)
+			}
+		case <-timer.C:
+			// go-zookeeper's Close waits up to a second for the server to
+			// acknowledge; there is none, so do not make the caller wait.
+			go conn.Close()
+			return nil, fmt.Errorf("zookeeper %s: %w: no session within %s", opts.Servers, store.ErrUnavailable, opts.ConnectTimeout)
+		case <-ctx.Done():
+			go conn.Close()
+			return nil, fmt.Errorf("zookeeper %s: %w", opts.Servers, ctx.Err())
+		}
+	}
+	if opts.Auth != "" {
+		if !strings.Contains(opts.Auth, ":") {
+			conn.Close()
+			return nil, fmt.Errorf("zookeeper %s: digest auth must be user:password", opts.Servers)
+		}
+		err := s.do(ctx, func() error { return conn.AddAuth("digest", []byte(opts.Auth)) })
+		if err != nil {
+			conn.Close()
+			return nil, s.wrap("authenticate", "", err)
+		}
+	}
+	return s, nil
+}
+
+// Close ends the session.
+func (s *Store) Close() error {
+	s.closed.Do(s.conn.Close)
+	return nil
+}
+
+// String names the store: "zk://h1:2181,h2:2181/chroot/spark/master_status".
+func (s *Store) String() string {
+	return "zk://" + strings.Join(s.servers, ",") + s.root
+}
+
+// Path is the absolute master_status path, chroot included.
+func (s *Store) Path() string { return s.root }
+
+// do runs one go-zookeeper call, bounded by RequestTimeout and ctx. fn
+// must only write variables that the caller reads after a nil return:
+// on timeout the call goes on in the background until the connection
+// answers or closes.
+func (s *Store) do(ctx context.Context, fn func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	timer := time.NewTimer(s.opts.RequestTimeout)
+	defer timer.Stop()
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+		return &timeoutError{after: s.opts.RequestTimeout}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+type timeoutError struct{ after time.Duration }
+
+func (e *timeoutError) Error() string { return fmt.Sprintf("no answer within %s", e.after) }
+
+// wrap maps go-zookeeper errors onto store's sentinels, keeping the
+// original text and the operation and path a user needs.
+func (s *Store) wrap(op, p string, err error) error {
+	if err == nil {
+		return nil
+	}
+	where := op
+	if p != "" {
+		where += " " + p
+	}
+	where = "zookeeper " + strings.Join(s.servers, ",") + ": " + where
+	var te *timeoutError
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: %w", where, err)
+	case errors.Is(err, gozk.ErrNoNode):
+		return fmt.Errorf("%s: %w", where, store.ErrNotFound)
+	case errors.Is(err, gozk.ErrNodeExists):
+		return fmt.Errorf("%s: %w", where, store.ErrExists)
+	case errors.Is(err, gozk.ErrNoAuth):
+		return fmt.Errorf("%s: %w", where, ErrPermission)
+	case errors.As(err, &te),
+		errors.Is(err, gozk.ErrNoServer),
+		errors.Is(err, gozk.ErrConnectionClosed),
+		errors.Is(err, gozk.ErrClosing),
+		errors.Is(err, gozk.ErrSessionExpired),
+		errors.Is(err, gozk.ErrAuthFailed):
+		return fmt.Errorf("%s: %w: %v", where, store.ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
+func (s *Store) recordPath(name string) (string, error) {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+		return "", fmt.Errorf("%q: %w", name, ErrInvalidName)
+	}
+	return s.root + "/" + name, nil
+}
+
+func millis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+func toStoreACL(acl []gozk.ACL) []store.ACL {
+	out := make([]store.ACL, len(acl))
+	for i, a := range acl {
+		out[i] = store.ACL{Perms: a.Perms, Scheme: a.Scheme, ID: a.ID}
+	}
+	return out
+}
+
+func toZKACL(acl []store.ACL) []gozk.ACL {
+	if len(acl) == 0 {
+		acl = DefaultACL
+	}
+	out := make([]gozk.ACL, len(acl))
+	for i, a := range acl {
+		out[i] = gozk.ACL{Perms: a.Perms, Scheme: a.Scheme, ID: a.ID}
+	}
+	return out
+}
+
+// List returns every child of master_status, sorted by name, with size,
+// mtime and ACL. A missing master_status is an empty store: Spark creates
+// it only when a Master first starts.
+func (s *Store) List(ctx context.Context) ([]store.Entry, error) {
+	names, err := s.children(ctx, s.root)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	entries := make([]store.Entry, len(names))
+	found := make([]bool, len(names))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.opts.Concurrency)
+	for i, name := range names {
+		g.Go(func() error {
+			e, err := s.entry(gctx, name)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil // deleted since getChildren
+			}
+			if err != nil {
+				return err
+			}
+			entries[i], found[i] = e, true
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := entries[:0]
+	for i, e := range entries {
+		if found[i] {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Entry) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func (s *Store) children(ctx context.Context, p string) ([]string, error) {
+	var names []string
+	err := s.do(ctx, func() (err error) {
+		names, _, err = s.conn.Children(p)
+		return err
+	})
+	if err != nil {
+		return nil, s.wrap("list", p, err)
+	}
+	return names, nil
+}
+
+// entry uses getACL, whose answer carries the Stat too: one request per
+// child gives size, mtime and ACL. getACL needs READ or ADMIN permission;
+// a znode we may not read is still listed (exists needs no permission),
+// with a nil ACL meaning "not readable", so one foreign znode does not
+// hide the others.
+func (s *Store) entry(ctx context.Context, name string) (store.Entry, error) {
+	p := s.root + "/" + name
+	var acl []gozk.ACL
+	var st *gozk.Stat
+	err := s.do(ctx, func() (err error) {
+		acl, st, err = s.conn.GetACL(p)
+		return err
+	})
+	if errors.Is(err, gozk.ErrNoAuth) {
+		acl = nil
+		err = s.do(ctx, func() (err error) {
+			var ok bool
+			ok, st, err = s.conn.Exists(p)
+			if err == nil && !ok {
+				err = gozk.ErrNoNode
+			}
+			return err
+		})
+	}
+	if err != nil {
+		return store.Entry{}, s.wrap("stat", p, err)
+	}
+	kind, id := store.ParseName(name)
+	e := store.Entry{Name: name, Kind: kind, ID: id, Size: int64(st.DataLength), ModTime: millis(st.Mtime)}
+	if acl != nil {
+		e.ACL = toStoreACL(acl)
+	}
+	return e, nil
+}
+
+// Read returns one record with its ACL; store.ErrNotFound if absent.
+func (s *Store) Read(ctx context.Context, name string) (store.Record, error) {
+	p, err := s.recordPath(name)
+	if err != nil {
+		return store.Record{}, fmt.Errorf("read: %w", err)
+	}
+	var data []byte
+	var st *gozk.Stat
+	var acl []gozk.ACL
+	err = s.do(ctx, func() error {
+		// Both requests go out before either answer is awaited.
+		aclc := make(chan error, 1)
+		go func() {
+			var err error
+			acl, _, err = s.conn.GetACL(p)
+			aclc <- err
+		}()
+		var err error
+		data, st, err = s.conn.Get(p)
+		return errors.Join(err, <-aclc)
+	})
+	if err != nil {
+		if errors.Is(err, gozk.ErrNoNode) {
+			err = gozk.ErrNoNode
+		}
+		return store.Record{}, s.wrap("read", p, err)
+	}
+	rec := store.NewRecord(name, data)
+	rec.ModTime = millis(st.Mtime)
+	rec.ACL = toStoreACL(acl)
+	return rec, nil
+}
+
+// ReadAll reads names with up to Concurrency requests in flight on the one
+// connection and calls fn once per name, never concurrently, in completion
+// order, with the record or its error (wrapped store.ErrNotFound when
+// absent). An error returned by fn stops ReadAll and is returned.
+func (s *Store) ReadAll(ctx context.Context, names []string, fn func(store.Record, error) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.opts.Concurrency)
+	var mu sync.Mutex
+	stopped := false // fn failed: later answers are dropped, not delivered
+	for _, name := range names {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			rec, err := s.Read(gctx, name)
+			if err != nil && gctx.Err() != nil {
+				return nil // the cause is reported by the goroutine that cancelled
+			}
+			if err != nil && rec.Name == "" {
+				rec.Name = name
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if stopped {
+				return nil
+			}
+			if err := fn(rec, err); err != nil {
+				stopped = true
+				return err
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// Write creates the record, or sets its data when it exists (the existing
+// ACL is then kept). A new znode is PERSISTENT with rec.ACL, or DefaultACL
+// when empty, and missing parents are created like Spark's mkdir does.
+func (s *Store) Write(ctx context.Context, rec store.Record) error {
+	p, err := s.recordPath(rec.Name)
+	if err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	acl := toZKACL(rec.ACL)
+	for attempt := 0; ; attempt++ {
+		err := s.do(ctx, func() error {
+			_, err := s.conn.Create(p, rec.Data, 0, acl)
+			return err
+		})
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, gozk.ErrNoNode) && attempt == 0:
+			if err := s.ensureRoot(ctx); err != nil {
+				return err
+			}
+			continue
+		case errors.Is(err, gozk.ErrNodeExists):
+			err = s.do(ctx, func() error {
+				_, err := s.conn.Set(p, rec.Data, -1)
+				return err
+			})
+			if errors.Is(err, gozk.ErrNoNode) && attempt < 2 {
+				continue // deleted between create and set
+			}
+		}
+		return s.wrap("write", p, err)
+	}
+}
+
+// ensureRoot creates master_status and its parents with empty data and the
+// default ACL, ignoring ones that exist.
+func (s *Store) ensureRoot(ctx context.Context) error {
+	parts := strings.Split(s.root[1:], "/")
+	for i := range parts {
+		p := "/" + strings.Join(parts[:i+1], "/")
+		err := s.do(ctx, func() error {
+			_, err := s.conn.Create(p, nil, 0, toZKACL(nil))
+			return err
+		})
+		if err != nil && !errors.Is(err, gozk.ErrNodeExists) {
+			return s.wrap("create parent", p, err)
+		}
+	}
+	return nil
+}
+
+// BatchCost is what a record counts against MaxBatchBytes.
+func (s *Store) BatchCost(rec store.Record) int {
+	n := len(rec.Data) + len(s.root) + 1 + len(rec.Name) + opOverhead
+	for _, a := range rec.ACL {
+		n += len(a.Scheme) + len(a.ID) + 12
+	}
+	return n
+}
+
+// WriteBatch writes recs in one multi transaction: all of them or none.
+// Each record is a create when absent and a setData when present (as seen
+// just before; a concurrent change makes the whole multi fail). Batches
+// over MaxBatchBytes are refused before anything is sent.
+func (s *Store) WriteBatch(ctx context.Context, recs []store.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	total := 0
+	seen := make(map[string]bool, len(recs))
+	paths := make([]string, len(recs))
+	for i, rec := range recs {
+		p, err := s.recordPath(rec.Name)
+		if err != nil {
+			return fmt.Errorf("write batch: %w", err)
+		}
+		if seen[rec.Name] {
+			return fmt.Errorf("write batch: %s twice in one batch: %w", rec.Name, ErrInvalidName)
+		}
+		seen[rec.Name] = true
+		paths[i] = p
+		total += s.BatchCost(rec)
+	}
+	if total > MaxBatchBytes {
+		return fmt.Errorf("write batch of %d records, %d bytes: %w (limit %d; split it)", len(recs), total, ErrBatchTooLarge, MaxBatchBytes)
+	}
+	exists := make([]bool, len(recs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.opts.Concurrency)
+	rootMissing := false
+	var rmu sync.Mutex
+	for i, p := range paths {
+		g.Go(func() error {
+			var ok bool
+			err := s.do(gctx, func() (err error) {
+				ok, _, err = s.conn.Exists(p)
+				return err
+			})
+			if err != nil {
+				return s.wrap("exists", p, err)
+			}
+			exists[i] = ok
+			if !ok {
+				rmu.Lock()
+				rootMissing = true
+				rmu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("write batch: %w", err)
+	}
+	if rootMissing {
+		// Parents are created outside the transaction; empty
+		// master_status is what a Spark Master would create anyway.
+		if err := s.ensureRoot(ctx); err != nil {
+			return fmt.Errorf("write batch: %w", err)
+		}
+	}
+	ops := make([]any, len(recs))
+	for i, rec := range recs {
+		if exists[i] {
+			ops[i] = &gozk.SetDataRequest{Path: paths[i], Data: rec.Data, Version: -1}
+		} else {
+			ops[i] = &gozk.CreateRequest{Path: paths[i], Data: rec.Data, Acl: toZKACL(rec.ACL), Flags: 0}
+		}
+	}
+	var res []gozk.MultiResponse
+	err := s.do(ctx, func() (err error) {
+		res, err = s.conn.Multi(ops...)
+		return err
+	})
+	if err == nil {
+		return nil
+	}
+	// The failing op carries the real error; the others report ZooKeeper's
+	// runtime inconsistency (-2) because they were rolled back.
+	for i, r := range res {
+		if r.Error != nil && !strings.Contains(r.Error.Error(), "unknown error: -2") {
+			return fmt.Errorf("write batch of %d records, nothing written: %w", len(recs), s.wrap("write", paths[i], r.Error))
+		}
+	}
+	return fmt.Errorf("write batch of %d records: %w", len(recs), s.wrap("multi", s.root, err))
+}
+
+// Delete removes one record; store.ErrNotFound if absent.
+func (s *Store) Delete(ctx context.Context, name string) error {
+	p, err := s.recordPath(name)
+	if err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	err = s.do(ctx, func() error { return s.conn.Delete(p, -1) })
+	return s.wrap("delete", p, err)
+}
+
+// Participant is one Master in Curator's LeaderLatch.
+type Participant struct {
+	Node    string    // znode name, "_c_<uuid>-latch-<seq>"
+	Seq     int64     // sequence suffix; -1 when the name has none
+	Session int64     // ephemeralOwner: the Master's ZooKeeper session
+	Created time.Time // when the Master joined the election
+	ID      []byte    // latch data: the participant id ("" for Spark)
+	Leader  bool
+}
+
+// Leaders reads <SparkDir>/leader_election. Curator's LeaderLatch makes the
+// participant with the lowest sequence number the leader. A missing
+// election node means no Master has ever run: an empty result.
+func (s *Store) Leaders(ctx context.Context) ([]Participant, error) {
+	dir := s.sparkDir + "/leader_election"
+	names, err := s.children(ctx, dir)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	ps := make([]Participant, len(names))
+	found := make([]bool, len(names))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.opts.Concurrency)
+	for i, name := range names {
+		g.Go(func() error {
+			p := dir + "/" + name
+			var data []byte
+			var st *gozk.Stat
+			err := s.do(gctx, func() (err error) {
+				data, st, err = s.conn.Get(p)
+				return err
+			})
+			if errors.Is(err, gozk.ErrNoNode) {
+				return nil // its Master left meanwhile
+			}
+			if err != nil {
+				return s.wrap("read", p, err)
+			}
+			ps[i] = Participant{Node: name, Seq: latchSeq(name), Session: st.EphemeralOwner, Created: millis(st.Ctime), ID: data}
+			found[i] = true
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := ps[:0]
+	for i, p := range ps {
+		if found[i] {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b Participant) int {
+		if a.Seq != b.Seq {
+			// Unparseable names sort last: they cannot lead.
+			if a.Seq < 0 {
+				return 1
+			}
+			if b.Seq < 0 {
+				return -1
+			}
+			if a.Seq < b.Seq {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Node, b.Node)
+	})
+	if len(out) > 0 && out[0].Seq >= 0 {
+		out[0].Leader = true
+	}
+	return out, nil
+}
+
+// latchSeq parses the sequence ZooKeeper appends to "latch-" (ten digits).
+func latchSeq(name string) int64 {
+	i := strings.LastIndex(name, "latch-")
+	if i < 0 {
+		return -1
+	}
+	digits := name[i+len("latch-"):]
+	if digits == "" {
+		return -1
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n
+}
