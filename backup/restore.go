@@ -1,0 +1,289 @@
+package backup
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/recoverctl/recoverctl/store"
+)
+
+// Target is what a restore needs of a store; store.Store satisfies it.
+type Target interface {
+	Source
+	// WriteBatch writes records; the ZooKeeper store makes one call one
+	// transaction, so Apply sizes calls by bytes.
+	WriteBatch(ctx context.Context, recs []store.Record) error
+}
+
+// Action is what a restore does with one archived record.
+type Action int
+
+const (
+	Create    Action = iota // absent at the destination: written
+	Skip                    // identical bytes at the destination: left alone
+	Refuse                  // different bytes at the destination: left alone, restore refused
+	Overwrite               // different bytes at the destination: replaced (RestoreOptions.Overwrite)
+)
+
+func (a Action) String() string {
+	switch a {
+	case Create:
+		return "create"
+	case Skip:
+		return "identical"
+	case Refuse:
+		return "differs"
+	case Overwrite:
+		return "overwrite"
+	}
+	return fmt.Sprintf("Action(%d)", int(a))
+}
+
+// Step is the plan for one archived record.
+type Step struct {
+	Name     string
+	Action   Action
+	Size     int64 // bytes in the archive
+	DestSize int64 // bytes at the destination; -1 when absent
+	SHA256   [32]byte
+}
+
+// RestoreOptions change what PlanRestore decides.
+type RestoreOptions struct {
+	// Overwrite replaces destination records whose bytes differ from the
+	// archive; without it such records make the plan refuse.
+	Overwrite bool
+}
+
+// Plan is what a restore will do, built before any write so it can be
+// printed (--dry-run stops there). Restoring is meant for stopped Masters:
+// Apply does not re-read the destination before writing, it reads every
+// record back afterwards.
+type Plan struct {
+	Manifest *Manifest
+	Steps    []Step // in archive (name) order
+	// Extra counts destination records absent from the archive; restore
+	// leaves them untouched.
+	Extra   int
+	archive *Archive
+}
+
+// Count returns how many steps take action a.
+func (p *Plan) Count(a Action) int {
+	n := 0
+	for _, s := range p.Steps {
+		if s.Action == a {
+			n++
+		}
+	}
+	return n
+}
+
+// Refused returns the steps that make the plan refuse.
+func (p *Plan) Refused() []Step {
+	var out []Step
+	for _, s := range p.Steps {
+		if s.Action == Refuse {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// PlanRestore compares a verified archive with what dst holds, reading each
+// destination record that the archive also holds.
+func PlanRestore(ctx context.Context, a *Archive, dst Source, opt RestoreOptions, progress Progress) (*Plan, error) {
+	entries, err := dst.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("restore plan: list destination: %w", err)
+	}
+	have := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		have[e.Name] = true
+	}
+	p := &Plan{Manifest: a.Manifest(), archive: a}
+	for e, err := range a.Entries(ctx) {
+		if err != nil {
+			return nil, fmt.Errorf("restore plan: %w", err)
+		}
+		st := Step{Name: e.Name, Size: e.Size, SHA256: e.SHA256, DestSize: -1, Action: Create}
+		if _, ok := have[e.Name]; ok {
+			delete(have, e.Name)
+			same, destSize, err := sameBytes(ctx, dst, e.Name, e.SHA256)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				// Gone since List: create it.
+			case err != nil:
+				return nil, fmt.Errorf("restore plan: read destination %s: %w", e.Name, err)
+			default:
+				st.DestSize = destSize
+				switch {
+				case same:
+					st.Action = Skip
+				case opt.Overwrite:
+					st.Action = Overwrite
+				default:
+					st.Action = Refuse
+				}
+			}
+		}
+		p.Steps = append(p.Steps, st)
+		progress.report(Event{Phase: PhasePlan, Record: e.Name, Done: len(p.Steps), Total: a.Manifest().Records})
+	}
+	for name := range have {
+		if kind, _ := store.ParseName(name); kind != store.KindForeign {
+			p.Extra++
+		}
+	}
+	return p, nil
+}
+
+func sameBytes(ctx context.Context, dst Source, name string, want [32]byte) (bool, int64, error) {
+	rec, err := dst.Read(ctx, name)
+	if err != nil {
+		return false, 0, err
+	}
+	return sha256.Sum256(rec.Data) == want, int64(len(rec.Data)), nil
+}
+
+// DefaultBatchBytes keeps one ZooKeeper multi well under jute.maxbuffer
+// (1 MiB by default) once paths and ACLs are added.
+const DefaultBatchBytes = 512 << 10
+
+// batchOverhead is what one record adds to a batch besides its bytes and
+// name: ZooKeeper's multi op header, the parent path, the ACL.
+const batchOverhead = 256
+
+func batchCost(r store.Record) int {
+	n := len(r.Data) + len(r.Name) + batchOverhead
+	for _, a := range r.ACL {
+		n += 8 + len(a.Scheme) + len(a.ID)
+	}
+	return n
+}
+
+// ApplyResult says what Apply did.
+type ApplyResult struct {
+	Written  int
+	Skipped  int
+	Batches  int
+	Bytes    int64 // record bytes written
+	Verified int   // records read back and found identical
+}
+
+// Apply carries out the plan: it verifies the archive again (refusing if it
+// changed or is damaged) before the first write, writes the records to
+// create or overwrite with WriteBatch in batches of at most batchBytes
+// (a record bigger than that goes alone), then reads back every archived
+// record from dst and compares its bytes. Identical records are skipped, so
+// running plan and apply again after an interruption completes the restore
+// without writing anything twice.
+func (p *Plan) Apply(ctx context.Context, dst Target, batchBytes int, progress Progress) (ApplyResult, error) {
+	var res ApplyResult
+	if batchBytes <= 0 {
+		return res, fmt.Errorf("restore: batch size %d bytes must be positive", batchBytes)
+	}
+	if refused := p.Refused(); len(refused) > 0 {
+		names := make([]string, 0, 3)
+		for _, s := range refused[:min(3, len(refused))] {
+			names = append(names, s.Name)
+		}
+		return res, fmt.Errorf("restore: %d records exist with different bytes (%s...; use --overwrite): %w",
+			len(refused), strings.Join(names, ", "), ErrConflict)
+	}
+	a := p.archive
+	if a == nil {
+		return res, errors.New("restore: plan was not made by PlanRestore")
+	}
+	m, err := Verify(ctx, newSection(a))
+	if err != nil {
+		return res, fmt.Errorf("restore: %w", err)
+	}
+	if m.ArchiveSHA256 != a.manifest.ArchiveSHA256 {
+		return res, fmt.Errorf("restore: %w", ErrArchiveModified)
+	}
+
+	var batch []store.Record
+	cost, toWrite := 0, len(p.Steps)-p.Count(Skip)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := dst.WriteBatch(ctx, batch); err != nil {
+			return fmt.Errorf("restore: write %d records from %s: %w", len(batch), batch[0].Name, err)
+		}
+		res.Batches++
+		for _, r := range batch {
+			res.Written++
+			res.Bytes += int64(len(r.Data))
+		}
+		progress.report(Event{Phase: PhaseRestore, Record: batch[len(batch)-1].Name, Done: res.Written,
+			Total: toWrite, Bytes: res.Bytes})
+		batch, cost = batch[:0], 0
+		return nil
+	}
+	i := 0
+	err = a.scan(ctx, func(e Entry, data []byte) error {
+		if i >= len(p.Steps) || p.Steps[i].Name != e.Name || p.Steps[i].SHA256 != e.SHA256 {
+			return ErrArchiveModified
+		}
+		st := p.Steps[i]
+		i++
+		if st.Action == Skip {
+			res.Skipped++
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec := store.Record{Entry: e.Entry, Data: data}
+		c := batchCost(rec)
+		if len(batch) > 0 && cost+c > batchBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		batch = append(batch, rec)
+		cost += c
+		return nil
+	}, true)
+	if err == nil {
+		err = flush()
+	}
+	if err == nil && i != len(p.Steps) {
+		err = ErrArchiveModified
+	}
+	if err != nil {
+		if errors.Is(err, ErrArchiveModified) {
+			return res, fmt.Errorf("restore: %w", err)
+		}
+		return res, err
+	}
+
+	var bad []string
+	for n, st := range p.Steps {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		rec, err := dst.Read(ctx, st.Name)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			bad = append(bad, st.Name+" (missing)")
+		case err != nil:
+			return res, fmt.Errorf("restore: read back %s: %w", st.Name, err)
+		case sha256.Sum256(rec.Data) != st.SHA256:
+			bad = append(bad, st.Name)
+		default:
+			res.Verified++
+		}
+		progress.report(Event{Phase: PhaseReadBack, Record: st.Name, Done: n + 1, Total: len(p.Steps)})
+	}
+	if len(bad) > 0 {
+		return res, fmt.Errorf("restore: %d records differ from the archive after writing (%s): %w",
+			len(bad), strings.Join(bad[:min(3, len(bad))], ", "), ErrReadBack)
+	}
+	return res, nil
+}
