@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/recoverctl/recoverctl/store"
 )
 
 // Exit codes are part of the interface: monitoring and scripts branch on
@@ -19,10 +21,16 @@ const (
 )
 
 func main() {
-	root := newRootCommand()
-	err := root.Execute()
-	os.Exit(exitCode(err))
+	os.Exit(exitCode(newRootCommand().Execute()))
 }
+
+const exitCodesHelp = `Exit codes, the same for every command:
+
+  0  success: every record decoded, every write verified
+  1  an error not listed below
+  2  bad flags or arguments
+  3  the command ran, but some records could not be decoded (they are listed)
+  4  the store could not be reached (ZooKeeper down, directory missing)`
 
 // usageError marks errors caused by how the command was called.
 type usageError struct{ err error }
@@ -34,11 +42,16 @@ func exitCode(err error) int {
 	if err == nil {
 		return exitOK
 	}
+	fmt.Fprintln(os.Stderr, "recoverctl:", err)
 	var ue usageError
+	var pe partialError
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.As(err, &pe):
+		return exitUndecodable
+	case errors.Is(err, store.ErrUnavailable):
+		return exitUnavailable
 	}
-	fmt.Fprintln(os.Stderr, "recoverctl:", err)
 	return exitFailure
 }

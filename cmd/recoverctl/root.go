@@ -41,5 +41,11 @@ running any code from the data it reads.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		&cobra.Command{Use: "exit-codes", Short: "What recoverctl's exit codes mean", Long: exitCodesHelp},
+		newLsCommand(),
+		newShowCommand(),
+		newStatusCommand(),
+	)
 	return root
 }

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/recoverctl/recoverctl/codec"
+	"github.com/recoverctl/recoverctl/internal/inventory"
+	"github.com/recoverctl/recoverctl/store"
+)
+
+type statusOptions struct {
+	store  storeFlags
+	output string
+}
+
+func newStatusCommand() *cobra.Command {
+	o := &statusOptions{}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Sum up a recovery store: counts, problems, leader election, Spark version",
+		Long: `Sum up a recovery store: records per kind, undecodable records, foreign
+entries, for ZooKeeper the leader election (participants, the leader and since
+when), and the Spark version the records look written by (from their class
+layouts and serialVersionUIDs). Exit code 3 when some records are undecodable.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runStatus(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	o.store.register(cmd)
+	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table, json or yaml")
+	return cmd
+}
+
+// statusReport is the data of `recoverctl status`.
+type statusReport struct {
+	Store       string         `json:"store"`
+	Workers     int            `json:"workers"`
+	Apps        int            `json:"apps"`
+	Drivers     int            `json:"drivers"`
+	Undecodable int            `json:"undecodable"`
+	Foreign     []string       `json:"foreign"`
+	Spark       map[string]int `json:"sparkversions"` // version line -> records
+	Serializers map[string]int `json:"serializers"`
+	Codecs      map[string]int `json:"codecs,omitempty"`
+	Election    *electionState `json:"leaderelection,omitempty"` // ZooKeeper only
+}
+
+type electionState struct {
+	Participants []participant `json:"participants"`
+	Leader       *participant  `json:"leader"`
+}
+
+type participant struct {
+	Node    string `json:"node"`
+	Session string `json:"session"`
+	Since   string `json:"since"`
+	Leader  bool   `json:"leader"`
+}
+
+func runStatus(ctx context.Context, o *statusOptions, stdout, stderr io.Writer) error {
+	format, err := parseOutput(o.output)
+	if err != nil {
+		return err
+	}
+	st, err := o.store.open(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	inv, err := inventory.Load(ctx, st, inventory.Options{Codec: codec.Options{Codec: st.codec}})
+	if err != nil {
+		return err
+	}
+	rep := statusReport{Store: inv.Store, Foreign: []string{}, Spark: map[string]int{}, Serializers: map[string]int{}, Codecs: map[string]int{}}
+	counts := inv.Counts()
+	rep.Workers, rep.Apps, rep.Drivers = counts[store.KindWorker], counts[store.KindApp], counts[store.KindDriver]
+	rep.Undecodable = len(inv.Undecodable())
+	for _, e := range inv.Foreign {
+		rep.Foreign = append(rep.Foreign, e.Name)
+	}
+	for _, it := range inv.Items {
+		if it.Record == nil {
+			continue
+		}
+		if it.Record.Serializer != "" {
+			rep.Serializers[it.Record.Serializer]++
+		}
+		if it.Record.Codec != "" {
+			rep.Codecs[it.Record.Codec]++
+		}
+		if line := it.Record.Spark.Line; line != "" {
+			if it.Record.Spark.Scala != "" {
+				line += " (Scala " + it.Record.Spark.Scala + ")"
+			}
+			rep.Spark[line]++
+		}
+	}
+	if st.zk != nil {
+		ps, err := st.zk.Leaders(ctx)
+		if err != nil {
+			return fmt.Errorf("read leader election: %w", err)
+		}
+		el := &electionState{Participants: []participant{}}
+		for _, p := range ps {
+			x := participant{Node: p.Node, Session: fmt.Sprintf("0x%x", p.Session), Since: p.Created.UTC().Format(time.RFC3339), Leader: p.Leader}
+			el.Participants = append(el.Participants, x)
+			if p.Leader {
+				el.Leader = &x
+			}
+		}
+		rep.Election = el
+	}
+	if format == outputTable {
+		writeStatus(stdout, rep)
+	} else if err := writeData(stdout, format, rep); err != nil {
+		return err
+	}
+	return undecodableError(inv)
+}
+
+func writeStatus(w io.Writer, r statusReport) {
+	fmt.Fprintf(w, "store:        %s\n", r.Store)
+	fmt.Fprintf(w, "records:      %d workers, %d apps, %d drivers\n", r.Workers, r.Apps, r.Drivers)
+	fmt.Fprintf(w, "undecodable:  %d\n", r.Undecodable)
+	fmt.Fprintf(w, "foreign:      %d%s\n", len(r.Foreign), list(r.Foreign))
+	fmt.Fprintf(w, "written by:   %s\n", tally(r.Spark, "unknown"))
+	fmt.Fprintf(w, "serializer:   %s\n", tally(r.Serializers, "-"))
+	if len(r.Codecs) > 0 {
+		fmt.Fprintf(w, "compression:  %s\n", tally(r.Codecs, "-"))
+	}
+	if r.Election != nil {
+		switch {
+		case len(r.Election.Participants) == 0:
+			fmt.Fprintf(w, "election:     no Master takes part (none running)\n")
+		default:
+			fmt.Fprintf(w, "election:     %d participant(s)\n", len(r.Election.Participants))
+			for _, p := range r.Election.Participants {
+				role := "standby"
+				if p.Leader {
+					role = "LEADER"
+				}
+				fmt.Fprintf(w, "  %-8s %s session %s since %s\n", role, p.Node, p.Session, p.Since)
+			}
+		}
+	}
+}
+
+func list(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(names, ", ") + ")"
+}
+
+func tally(m map[string]int, none string) string {
+	if len(m) == 0 {
+		return none
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s: %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}

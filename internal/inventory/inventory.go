@@ -1,0 +1,161 @@
+// Package inventory reads every entry of a recovery store and decodes it:
+// the data behind `recoverctl ls`, `show` and `status`. It joins store (where
+// bytes live) and codec (what they mean) and prints nothing; the command
+// picks a printer.
+package inventory
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/recoverctl/recoverctl/codec"
+	"github.com/recoverctl/recoverctl/store"
+)
+
+// Source is what an inventory needs of a store.
+type Source interface {
+	List(ctx context.Context) ([]store.Entry, error)
+	Read(ctx context.Context, name string) (store.Record, error)
+}
+
+// bulkReader is implemented by stores that read many records faster than one
+// Read at a time (ZooKeeper pipelines requests on one connection).
+type bulkReader interface {
+	ReadAll(ctx context.Context, names []string, fn func(store.Record, error) error) error
+}
+
+// Item is one Spark record: where it is, and what it decoded to or why not.
+type Item struct {
+	store.Entry
+	Record *codec.Record // nil when nothing could be decoded
+	Err    error         // nil when the record decoded completely
+}
+
+// Inventory is everything a store holds.
+type Inventory struct {
+	Store   string
+	Items   []Item        // Spark records, sorted by kind then time
+	Foreign []store.Entry // entries that are no Spark record; never touched
+}
+
+// Options tune Load.
+type Options struct {
+	Codec codec.Options
+	// Filter, when set, keeps only the entries it accepts; the rest are not read.
+	Filter func(store.Entry) bool
+	// Keep the raw bytes and the generic tree (for show --raw); otherwise
+	// they are dropped after decoding so memory follows the decoded values.
+	KeepRaw bool
+}
+
+// Load lists src, reads and decodes every Spark record that passes the filter.
+func Load(ctx context.Context, src Source, opts Options) (*Inventory, error) {
+	entries, err := src.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", src, err)
+	}
+	inv := &Inventory{Store: fmt.Sprint(src)}
+	var names []string
+	byName := make(map[string]store.Entry, len(entries))
+	for _, e := range entries {
+		if e.Kind == store.KindForeign {
+			inv.Foreign = append(inv.Foreign, e)
+			continue
+		}
+		if opts.Filter != nil && !opts.Filter(e) {
+			continue
+		}
+		names = append(names, e.Name)
+		byName[e.Name] = e
+	}
+	inv.Items = make([]Item, 0, len(names))
+	add := func(rec store.Record, err error) error {
+		e := byName[rec.Name]
+		if err != nil {
+			// A record that vanished or cannot be read is still listed,
+			// with the reason; it never hides the others.
+			inv.Items = append(inv.Items, Item{Entry: e, Err: err})
+			return nil
+		}
+		inv.Items = append(inv.Items, decode(e, rec.Data, opts))
+		return nil
+	}
+	if br, ok := src.(bulkReader); ok && len(names) > 1 {
+		if err := br.ReadAll(ctx, names, func(rec store.Record, err error) error {
+			if rec.Name == "" && err != nil {
+				return err
+			}
+			return add(rec, err)
+		}); err != nil {
+			return nil, fmt.Errorf("read %s: %w", src, err)
+		}
+	} else {
+		for _, n := range names {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			rec, err := src.Read(ctx, n)
+			rec.Name = n
+			_ = add(rec, err)
+		}
+	}
+	slices.SortFunc(inv.Items, compareItems)
+	return inv, nil
+}
+
+func decode(e store.Entry, data []byte, opts Options) Item {
+	rec, err := codec.Decode(e.Name, data, opts.Codec)
+	if rec != nil && !opts.KeepRaw {
+		rec.Tree = nil
+	}
+	if e.Size == 0 {
+		e.Size = int64(len(data))
+	}
+	return Item{Entry: e, Record: rec, Err: err}
+}
+
+// Time is when the record's subject appeared: an app's or driver's start
+// time, a worker's registration time as its id encodes it (zero if unknown).
+func (it Item) Time() int64 {
+	if it.Record == nil {
+		return 0
+	}
+	switch {
+	case it.Record.App != nil:
+		return it.Record.App.StartTime
+	case it.Record.Driver != nil:
+		return it.Record.Driver.StartTime
+	}
+	return 0
+}
+
+// Decoded reports whether the record's typed value is available.
+func (it Item) Decoded() bool {
+	return it.Err == nil && it.Record != nil && (it.Record.App != nil || it.Record.Driver != nil || it.Record.Worker != nil)
+}
+
+func compareItems(a, b Item) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Time(), b.Time()), cmp.Compare(a.Name, b.Name))
+}
+
+// Undecodable returns the items that failed to decode.
+func (inv *Inventory) Undecodable() []Item {
+	var out []Item
+	for _, it := range inv.Items {
+		if !it.Decoded() {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// Counts sums the items per kind.
+func (inv *Inventory) Counts() map[store.Kind]int {
+	c := map[store.Kind]int{}
+	for _, it := range inv.Items {
+		c[it.Kind]++
+	}
+	return c
+}
