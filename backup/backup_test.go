@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,11 +242,14 @@ func TestWriteFile(t *testing.T) {
 // would; failing after n reads instead returns an error.
 type cancellingSource struct {
 	*memStore
+	mu     sync.Mutex // Write reads ahead: Read runs concurrently
 	n      int
 	cancel context.CancelFunc
 }
 
 func (c *cancellingSource) Read(ctx context.Context, name string) (store.Record, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.n--; c.n == 0 {
 		if c.cancel == nil {
 			return store.Record{}, errInjected

@@ -14,7 +14,8 @@ import (
 type Target interface {
 	Source
 	// WriteBatch writes records; the ZooKeeper store makes one call one
-	// transaction, so Apply sizes calls by bytes.
+	// transaction, so Apply sizes calls by bytes. Apply reads back with
+	// several Reads in flight: Read must be safe for concurrent use.
 	WriteBatch(ctx context.Context, recs []store.Record) error
 }
 
@@ -105,33 +106,46 @@ func PlanRestore(ctx context.Context, a *Archive, dst Source, opt RestoreOptions
 		have[e.Name] = true
 	}
 	p := &Plan{Manifest: a.Manifest(), archive: a}
+	// First the archive's entries, then the destination's copies of those
+	// it also holds, read with several requests in flight (on ZooKeeper
+	// one at a time would cost a round trip each).
+	var both []store.Entry
+	idx := map[string]int{}
 	for e, err := range a.Entries(ctx) {
 		if err != nil {
 			return nil, fmt.Errorf("restore plan: %w", err)
 		}
-		st := Step{Name: e.Name, Size: e.Size, SHA256: e.SHA256, DestSize: -1, Action: Create}
 		if _, ok := have[e.Name]; ok {
 			delete(have, e.Name)
-			same, destSize, err := sameBytes(ctx, dst, e.Name, e.SHA256)
+			idx[e.Name] = len(p.Steps)
+			both = append(both, store.Entry{Name: e.Name})
+		}
+		p.Steps = append(p.Steps, Step{Name: e.Name, Size: e.Size, SHA256: e.SHA256, DestSize: -1, Action: Create})
+	}
+	ra := startReadAhead(ctx, dst, both, func(store.Entry) bool { return true })
+	defer ra.stop()
+	done := len(p.Steps) - len(both)
+	for _, e := range both {
+		st := &p.Steps[idx[e.Name]]
+		rec, err := ra.read(e.Name)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			// Gone since List: create it.
+		case err != nil:
+			return nil, fmt.Errorf("restore plan: read destination %s: %w", e.Name, err)
+		default:
+			st.DestSize = int64(len(rec.Data))
 			switch {
-			case errors.Is(err, store.ErrNotFound):
-				// Gone since List: create it.
-			case err != nil:
-				return nil, fmt.Errorf("restore plan: read destination %s: %w", e.Name, err)
+			case sha256.Sum256(rec.Data) == st.SHA256:
+				st.Action = Skip
+			case opt.Overwrite:
+				st.Action = Overwrite
 			default:
-				st.DestSize = destSize
-				switch {
-				case same:
-					st.Action = Skip
-				case opt.Overwrite:
-					st.Action = Overwrite
-				default:
-					st.Action = Refuse
-				}
+				st.Action = Refuse
 			}
 		}
-		p.Steps = append(p.Steps, st)
-		progress.report(Event{Phase: PhasePlan, Record: e.Name, Done: len(p.Steps), Total: a.Manifest().Records})
+		done++
+		progress.report(Event{Phase: PhasePlan, Record: e.Name, Done: done, Total: len(p.Steps)})
 	}
 	for name := range have {
 		if kind, _ := store.ParseName(name); kind != store.KindForeign {
@@ -139,14 +153,6 @@ func PlanRestore(ctx context.Context, a *Archive, dst Source, opt RestoreOptions
 		}
 	}
 	return p, nil
-}
-
-func sameBytes(ctx context.Context, dst Source, name string, want [32]byte) (bool, int64, error) {
-	rec, err := dst.Read(ctx, name)
-	if err != nil {
-		return false, 0, err
-	}
-	return sha256.Sum256(rec.Data) == want, int64(len(rec.Data)), nil
 }
 
 // DefaultBatchBytes keeps one ZooKeeper multi well under jute.maxbuffer
@@ -263,12 +269,20 @@ func (p *Plan) Apply(ctx context.Context, dst Target, batchBytes int, progress P
 		return res, err
 	}
 
+	// Read back with the same read-ahead as backup: on ZooKeeper one
+	// record at a time would cost a round trip each.
+	names := make([]store.Entry, len(p.Steps))
+	for i, st := range p.Steps {
+		names[i] = store.Entry{Name: st.Name}
+	}
+	ra := startReadAhead(ctx, dst, names, func(store.Entry) bool { return true })
+	defer ra.stop()
 	var bad []string
 	for n, st := range p.Steps {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		rec, err := dst.Read(ctx, st.Name)
+		rec, err := ra.read(st.Name)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			bad = append(bad, st.Name+" (missing)")

@@ -151,6 +151,9 @@ func (sc *scan) stream(ctx context.Context) (*Manifest, bool, error) {
 			if err == io.EOF {
 				return nil, true, sc.damage("archive ends before its manifest")
 			}
+			if prev == "" {
+				return nil, true, sc.damage("first entry: %v", err)
+			}
 			return nil, true, sc.damage("entry after %q: %v", prev, err)
 		}
 		if hdr.Name == manifestName {

@@ -28,7 +28,8 @@ import (
 type Source interface {
 	// List returns every entry, sorted by name.
 	List(ctx context.Context) ([]store.Entry, error)
-	// Read returns one record; store.ErrNotFound if it is gone.
+	// Read returns one record; store.ErrNotFound if it is gone. Write
+	// calls it from several goroutines at once (it reads ahead).
 	Read(ctx context.Context, name string) (store.Record, error)
 }
 
@@ -40,6 +41,10 @@ type Info struct {
 	Settings  map[string]string // Spark settings found (spark.deploy.*), as the caller read them
 	Version   string            // recoverctl version
 	Time      time.Time         // when the backup started; zero means now
+	// IncludeForeign archives entries that are no Spark record too. Only
+	// prune sets it, to keep what it deletes (--foreign); a restore of such
+	// an archive puts them back like any record.
+	IncludeForeign bool
 }
 
 // Manifest describes a whole archive. It is stored as the last tar entry;
@@ -152,7 +157,7 @@ func Write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 		if i > 0 && entries[i-1].Name == e.Name {
 			return sum, fmt.Errorf("backup: store lists %s twice", e.Name)
 		}
-		if kind, _ := store.ParseName(e.Name); kind == store.KindForeign {
+		if kind, _ := store.ParseName(e.Name); kind == store.KindForeign && !info.IncludeForeign {
 			sum.Foreign = append(sum.Foreign, e.Name)
 			continue
 		}
@@ -177,14 +182,19 @@ func Write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 	tw := tar.NewWriter(zw)
 	digest := sha256.New()
 
+	ra := startReadAhead(ctx, src, entries, func(e store.Entry) bool {
+		kind, _ := store.ParseName(e.Name)
+		return kind != store.KindForeign || info.IncludeForeign
+	})
+	defer ra.stop()
 	for _, e := range entries {
-		if kind, _ := store.ParseName(e.Name); kind == store.KindForeign {
+		if kind, _ := store.ParseName(e.Name); kind == store.KindForeign && !info.IncludeForeign {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
-		rec, err := src.Read(ctx, e.Name)
+		rec, err := ra.read(e.Name)
 		if errors.Is(err, store.ErrNotFound) {
 			sum.Vanished = append(sum.Vanished, e.Name)
 			continue

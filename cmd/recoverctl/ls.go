@@ -94,10 +94,17 @@ func runLs(ctx context.Context, o *lsOptions, args []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	if format == outputTable {
+	switch format {
+	case outputTable:
 		writeTables(stdout, inv, o.now())
-	} else if err := writeData(stdout, format, inv.View()); err != nil {
-		return err
+	case outputJSON:
+		if err := writeViewJSON(stdout, inv.View()); err != nil {
+			return err
+		}
+	default:
+		if err := writeData(stdout, format, inv.View()); err != nil {
+			return err
+		}
 	}
 	return undecodableError(inv)
 }

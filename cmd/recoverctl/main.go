@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/recoverctl/recoverctl/backup"
+	"github.com/recoverctl/recoverctl/internal/livemaster"
 	"github.com/recoverctl/recoverctl/store"
 )
 
@@ -18,6 +20,9 @@ const (
 	exitUsage       = 2 // bad flags or arguments
 	exitUndecodable = 3 // the command ran, but some records could not be decoded
 	exitUnavailable = 4 // the store could not be reached
+	exitDamaged     = 5 // an archive is damaged, truncated or not an archive (verify, restore)
+	exitRefused     = 6 // refused to write: a live Master holds the store, another recoverctl holds its lock, or records differ
+	exitFindings    = 7 // audit flagged something (gadget or foreign classes, open ACLs, upgrade breakage)
 )
 
 func main() {
@@ -30,7 +35,12 @@ const exitCodesHelp = `Exit codes, the same for every command:
   1  an error not listed below
   2  bad flags or arguments
   3  the command ran, but some records could not be decoded (they are listed)
-  4  the store could not be reached (ZooKeeper down, directory missing)`
+  4  the store could not be reached (ZooKeeper down, directory missing)
+  5  an archive is damaged, truncated or not an archive (verify, restore)
+  6  refused to write: a live Master holds the store (--force overrides),
+     another recoverctl is writing to it, or records differ (--overwrite)
+  7  audit flagged something: gadget or foreign classes, open ACLs or
+     modes, duplicates, records a --target-spark Master would drop`
 
 // usageError marks errors caused by how the command was called.
 type usageError struct{ err error }
@@ -45,13 +55,27 @@ func exitCode(err error) int {
 	fmt.Fprintln(os.Stderr, "recoverctl:", err)
 	var ue usageError
 	var pe partialError
+	var fe findingsError
 	switch {
+	case errors.As(err, &fe):
+		return exitFindings
 	case errors.As(err, &ue):
 		return exitUsage
 	case errors.As(err, &pe):
 		return exitUndecodable
 	case errors.Is(err, store.ErrUnavailable):
 		return exitUnavailable
+	}
+	return archiveExitCode(err)
+}
+
+// archiveExitCode maps the errors of backup, verify and restore.
+func archiveExitCode(err error) int {
+	switch {
+	case errors.Is(err, backup.ErrDamaged):
+		return exitDamaged
+	case errors.Is(err, livemaster.ErrLiveMaster), errors.Is(err, livemaster.ErrLocked), errors.Is(err, backup.ErrConflict):
+		return exitRefused
 	}
 	return exitFailure
 }

@@ -46,6 +46,12 @@ running any code from the data it reads.`,
 		newLsCommand(),
 		newShowCommand(),
 		newStatusCommand(),
+		newBackupCommand(),
+		newVerifyCommand(),
+		newRestoreCommand(),
+		newAuditCommand(),
+		newMigrateCommand(),
+		newPruneCommand(),
 	)
 	return root
 }

@@ -65,6 +65,7 @@ func runShow(ctx context.Context, o *showOptions, want string, stdout, stderr io
 		Codec:   codec.Options{Codec: st.codec},
 		Filter:  func(x store.Entry) bool { return x.Name == e.Name },
 		KeepRaw: o.raw,
+		WithACL: true,
 	})
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sort"
@@ -48,9 +49,11 @@ func writeTables(w io.Writer, inv *inventory.Inventory, now time.Time) {
 		}
 		sections++
 		fmt.Fprintf(w, "%s (%d)\n", title, n)
-		t := newTable(w, header...)
+		var buf bytes.Buffer
+		t := newTable(&buf, header...)
 		fill(t)
 		_ = t.Render()
+		writeTrimmed(w, buf.Bytes())
 	}
 	section("WORKERS", len(v.Workers), func(t *tablewriter.Table) {
 		for _, x := range v.Workers {
@@ -81,6 +84,13 @@ func writeTables(w io.Writer, inv *inventory.Inventory, now time.Time) {
 	}, "NAME", "SIZE")
 	if sections == 0 {
 		fmt.Fprintf(w, "no records in %s\n", inv.Store)
+	}
+}
+
+// writeTrimmed drops the padding tablewriter leaves after the last column.
+func writeTrimmed(w io.Writer, b []byte) {
+	for line := range bytes.Lines(b) {
+		fmt.Fprintln(w, strings.TrimRight(string(line), " \n"))
 	}
 }
 

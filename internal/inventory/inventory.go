@@ -8,7 +8,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/recoverctl/recoverctl/codec"
 	"github.com/recoverctl/recoverctl/store"
@@ -24,6 +26,13 @@ type Source interface {
 // Read at a time (ZooKeeper pipelines requests on one connection).
 type bulkReader interface {
 	ReadAll(ctx context.Context, names []string, fn func(store.Record, error) error) error
+}
+
+// recordScanner is implemented by stores that read every record in one
+// pass, faster than List and Read (ZooKeeper: getChildren, then pipelined
+// getData whose Stat gives size and mtime, without the ACL requests).
+type recordScanner interface {
+	EachRecord(ctx context.Context, fn func(store.Record, error) error) error
 }
 
 // Item is one Spark record: where it is, and what it decoded to or why not.
@@ -48,10 +57,16 @@ type Options struct {
 	// Keep the raw bytes and the generic tree (for show --raw); otherwise
 	// they are dropped after decoding so memory follows the decoded values.
 	KeepRaw bool
+	// WithACL asks for each record's ACL, which costs ZooKeeper one more
+	// request per record.
+	WithACL bool
 }
 
 // Load lists src, reads and decodes every Spark record that passes the filter.
 func Load(ctx context.Context, src Source, opts Options) (*Inventory, error) {
+	if sc, ok := src.(recordScanner); ok && !opts.WithACL {
+		return scan(ctx, src, sc, opts)
+	}
 	entries, err := src.List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", src, err)
@@ -101,6 +116,60 @@ func Load(ctx context.Context, src Source, opts Options) (*Inventory, error) {
 			_ = add(rec, err)
 		}
 	}
+	slices.SortFunc(inv.Items, compareItems)
+	return inv, nil
+}
+
+func scan(ctx context.Context, src Source, sc recordScanner, opts Options) (*Inventory, error) {
+	inv := &Inventory{Store: fmt.Sprint(src)}
+	// The store delivers records one at a time; decoding them on every
+	// core keeps the reader's requests flowing meanwhile.
+	type job struct {
+		rec store.Record
+		err error
+	}
+	jobs := make(chan job, 64)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				it := Item{Entry: j.rec.Entry, Err: j.err}
+				if j.err == nil {
+					it = decode(j.rec.Entry, j.rec.Data, opts)
+				}
+				mu.Lock()
+				inv.Items = append(inv.Items, it)
+				mu.Unlock()
+			}
+		}()
+	}
+	err := sc.EachRecord(ctx, func(rec store.Record, err error) error {
+		e := rec.Entry
+		if e.Kind == store.KindForeign {
+			mu.Lock()
+			inv.Foreign = append(inv.Foreign, e)
+			mu.Unlock()
+			return nil
+		}
+		if opts.Filter != nil && !opts.Filter(e) {
+			return nil
+		}
+		select {
+		case jobs <- job{rec, err}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	close(jobs)
+	wg.Wait()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", src, err)
+	}
+	slices.SortFunc(inv.Foreign, func(a, b store.Entry) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(inv.Items, compareItems)
 	return inv, nil
 }

@@ -7,6 +7,7 @@
 //
 //	RECOVERCTL_ZK_JAVA       java binary (default: $JAVA_HOME/bin/java, else "java" on PATH)
 //	RECOVERCTL_ZK_CLASSPATH  classpath holding ZooKeeper and an slf4j binding
+//	RECOVERCTL_ZK_JVM_OPTS   extra JVM options, after the defaults (e.g. "-Xmx4g -XX:TieredStopAtLevel=4" for benchmarks)
 //	                         (default: /usr/share/java/zookeeper.jar, whose manifest
 //	                         names its dependency jars, plus slf4j-simple.jar when present)
 //	CI=true                  Start and StartEnsemble fail instead of skipping
@@ -38,6 +39,7 @@ const (
 	debianSLF4J    = "/usr/share/java/slf4j-simple.jar"
 	envJava        = "RECOVERCTL_ZK_JAVA"
 	envClasspath   = "RECOVERCTL_ZK_CLASSPATH"
+	envJVMOpts     = "RECOVERCTL_ZK_JVM_OPTS"
 	startupTimeout = 30 * time.Second
 	stopGrace      = 3 * time.Second
 )
@@ -198,13 +200,16 @@ func (s *Server) start() error {
 		return fmt.Errorf("zktest: %w", err)
 	}
 	// Client-1 JIT and a small serial heap start the JVM in well under a
-	// second; the server needs nothing more for tests.
-	cmd := exec.Command(s.rt.java,
-		"-Xms32m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+	// second; the server needs nothing more for tests. Benchmarks holding
+	// 100,000 records want a larger heap and the full JIT: their options,
+	// from RECOVERCTL_ZK_JVM_OPTS, come later and so win.
+	args := []string{"-Xms32m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
 		"-Djava.net.preferIPv4Stack=true",
 		"-Dzookeeper.admin.enableServer=false",
-		"-Dorg.slf4j.simpleLogger.showDateTime=true",
-		"-cp", s.rt.classpath, s.mainCls, s.cfgPath)
+		"-Dorg.slf4j.simpleLogger.showDateTime=true"}
+	args = append(args, strings.Fields(os.Getenv(envJVMOpts))...)
+	args = append(args, "-cp", s.rt.classpath, s.mainCls, s.cfgPath)
+	cmd := exec.Command(s.rt.java, args...)
 	cmd.Dir = s.dir
 	cmd.Stdout = logf
 	cmd.Stderr = logf

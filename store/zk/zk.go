@@ -775,3 +775,63 @@ func latchSeq(name string) int64 {
 	}
 	return n
 }
+
+// EachRecord reads every entry under master_status, the way a recovering
+// Master does, but with up to Concurrency getData requests in flight on the
+// one connection: getChildren, then one getData per child, whose Stat gives
+// size and mtime. ACLs are not read (List has them): this is the fast path
+// for commands that only show records. fn is called once per entry, never
+// concurrently, in completion order; an entry deleted meanwhile is skipped.
+func (s *Store) EachRecord(ctx context.Context, fn func(store.Record, error) error) error {
+	names, err := s.children(ctx, s.root)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.opts.Concurrency)
+	var mu sync.Mutex
+	stopped := false // fn failed: later answers are dropped
+	for _, name := range names {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			p := s.root + "/" + name
+			var data []byte
+			var st *gozk.Stat
+			err := s.do(gctx, func() (err error) {
+				data, st, err = s.conn.Get(p)
+				return err
+			})
+			if errors.Is(err, gozk.ErrNoNode) {
+				return nil // deleted since getChildren
+			}
+			if err != nil && gctx.Err() != nil {
+				return nil // the cause is reported by whoever cancelled
+			}
+			rec := store.NewRecord(name, data)
+			if err != nil {
+				err = s.wrap("read", p, err)
+			} else {
+				rec.ModTime = millis(st.Mtime)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if stopped {
+				return nil
+			}
+			if err := fn(rec, err); err != nil {
+				stopped = true
+				return err
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,256 @@
+// Command lsbench measures `recoverctl ls -o json` over a ZooKeeper store of
+// many records built from the real-Spark captures, side by side in one run
+// with the floors it is judged against: a sequential one-getData-at-a-time
+// loop (what a recovering Master does), a bare go-zookeeper reader with many
+// requests in flight that decodes nothing, and ZooKeeper's own zkCli.sh.
+// It prints a Markdown table; bench/ls.sh puts it into bench/README.md.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	gozk "github.com/go-zookeeper/zk"
+
+	"github.com/recoverctl/recoverctl/internal/zktest"
+	"github.com/recoverctl/recoverctl/store"
+	zkstore "github.com/recoverctl/recoverctl/store/zk"
+)
+
+type silent struct{}
+
+func (silent) Printf(string, ...any) {}
+
+func main() {
+	bin := flag.String("bin", "", "recoverctl binary")
+	n := flag.Int("n", 100000, "records in the store")
+	zkcliN := flag.Int("zkcli", 2000, "records read with zkCli.sh (it starts a JVM and prints each; its rate is measured on this many)")
+	captures := flag.String("captures", "testdata/spark", "capture root")
+	work := flag.String("work", "", "scratch directory")
+	flag.Parse()
+	if *bin == "" || *work == "" {
+		log.Fatal("lsbench: -bin and -work are required")
+	}
+	records := loadCaptures(*captures)
+	if len(records) == 0 {
+		log.Fatalf("lsbench: no Java-serialized records under %s", *captures)
+	}
+	srv, err := zktest.StartServer(filepath.Join(*work, "zk"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Stop()
+	conn, _, err := gozk.Connect([]string{srv.Addr()}, 30*time.Second, gozk.WithLogger(silent{}), gozk.WithMaxBufferSize(64<<20))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	const dir = "/bench/spark"
+	root := dir + "/master_status"
+	mkdirs(conn, root)
+
+	var rows []string
+	add := func(what string, count int, d time.Duration, rss int64, note string) {
+		rate := float64(count) / d.Seconds()
+		rssText := "-"
+		if rss > 0 {
+			rssText = fmt.Sprintf("%.0f MiB", float64(rss)/1024)
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %d | %.2f s | %.0f | %s | %s |", what, count, d.Seconds(), rate, rssText, note))
+	}
+
+	total, bytesTotal := 0, 0
+	loadStart := time.Now()
+	for _, target := range []int{*n / 10, *n} {
+		b := load(conn, root, records, total, target)
+		bytesTotal += b
+		total = target
+		if target == *n/10 {
+			d, rss := runLs(*bin, srv.Addr(), dir)
+			add("recoverctl ls -o json (1/10 of the store)", target, d, rss, "for memory growth")
+		}
+	}
+	add("bare multi create (loading the store)", total, time.Since(loadStart), 0, fmt.Sprintf("%.1f KB per record", float64(bytesTotal)/float64(total)/1024))
+
+	names, _, err := conn.Children(root)
+	if err != nil {
+		log.Fatal(err)
+	}
+	d := timeIt(func() { sequential(conn, root, names) })
+	seqRate := float64(len(names)) / d.Seconds()
+	add("sequential getData, one at a time", len(names), d, 0, "what a recovering Master does")
+	d = timeIt(func() { pipelined(conn, root, names, 256) })
+	bareRate := float64(len(names)) / d.Seconds()
+	add("bare go-zookeeper reader, 256 in flight, no decoding", len(names), d, 0, "the floor")
+	d = timeIt(func() { eachRecord(srv.Addr(), dir) })
+	add("store/zk EachRecord, no decoding", len(names), d, 0, "recoverctl's reader alone")
+	d, rss := runLs(*bin, srv.Addr(), dir)
+	lsRate := float64(len(names)) / d.Seconds()
+	add("recoverctl ls -o json", len(names), d, rss, "decodes every record, prints JSON")
+	if cli := "/usr/share/zookeeper/bin/zkCli.sh"; fileExists(cli) {
+		m := min(*zkcliN, len(names))
+		d := zkCli(cli, srv.Addr(), root, names[:m])
+		add("zkCli.sh get", m, d, 0, "one JVM, commands on stdin")
+	}
+
+	fmt.Printf("Store: %d records on a real ZooKeeper on loopback (same 2-core machine), built from the real-Spark captures.\n\n", len(names))
+	fmt.Println("| reader | records | time | records/s | peak RSS | note |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, r := range rows {
+		fmt.Println(r)
+	}
+	fmt.Printf("\nRatios: ls / bare reader = %.2f (target >= 0.8); ls / sequential loop = %.2f (target >= 2.5).\n", lsRate/bareRate, lsRate/seqRate)
+}
+
+type record struct {
+	kind string
+	data []byte
+}
+
+// loadCaptures takes every plain Java-serialized record of the captures.
+func loadCaptures(root string) []record {
+	var out []record
+	paths, _ := filepath.Glob(filepath.Join(root, "*", "*", "records", "*"))
+	sort.Strings(paths)
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.HasPrefix(b, []byte{0xac, 0xed, 0x00, 0x05}) {
+			continue
+		}
+		kind, _, _ := strings.Cut(filepath.Base(p), "_")
+		out = append(out, record{kind, b})
+	}
+	return out
+}
+
+func mkdirs(conn *gozk.Conn, p string) {
+	cur := ""
+	for _, seg := range strings.Split(strings.Trim(p, "/"), "/") {
+		cur += "/" + seg
+		if _, err := conn.Create(cur, nil, 0, gozk.WorldACL(gozk.PermAll)); err != nil && err != gozk.ErrNodeExists {
+			log.Fatal(err)
+		}
+	}
+}
+
+// load creates records [from, to) in multi batches of about 512 KB.
+func load(conn *gozk.Conn, root string, recs []record, from, to int) int {
+	var ops []any
+	size, total := 0, 0
+	flush := func() {
+		if len(ops) == 0 {
+			return
+		}
+		if _, err := conn.Multi(ops...); err != nil {
+			log.Fatalf("multi: %v", err)
+		}
+		ops, size = ops[:0], 0
+	}
+	for i := from; i < to; i++ {
+		r := recs[i%len(recs)]
+		name := fmt.Sprintf("%s_%s-bench-%07d", r.kind, r.kind, i)
+		ops = append(ops, &gozk.CreateRequest{Path: root + "/" + name, Data: r.data, Acl: gozk.WorldACL(gozk.PermAll)})
+		size += len(r.data) + len(name) + 64
+		total += len(r.data)
+		if size > 512<<10 {
+			flush()
+		}
+	}
+	flush()
+	return total
+}
+
+func sequential(conn *gozk.Conn, root string, names []string) {
+	for _, n := range names {
+		if _, _, err := conn.Get(root + "/" + n); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+func pipelined(conn *gozk.Conn, root string, names []string, inflight int) {
+	var wg sync.WaitGroup
+	next := make(chan string)
+	for range inflight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range next {
+				if _, _, err := conn.Get(root + "/" + n); err != nil {
+					log.Fatal(err)
+				}
+			}
+		}()
+	}
+	for _, n := range names {
+		next <- n
+	}
+	close(next)
+	wg.Wait()
+}
+
+func eachRecord(addr, dir string) {
+	ctx := context.Background()
+	s, err := zkstore.Open(ctx, zkstore.Options{Servers: addr, SparkDir: dir})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.EachRecord(ctx, func(_ store.Record, err error) error { return err }); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func timeIt(f func()) time.Duration {
+	start := time.Now()
+	f()
+	return time.Since(start)
+}
+
+// runLs runs the binary as an operator would and returns its wall time and
+// peak resident memory (KiB).
+func runLs(bin, addr, dir string) (time.Duration, int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "ls", "-o", "json", "--zk", addr, "--zk-dir", dir, "--timeout", "60s")
+	cmd.Stdout = io.Discard
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		log.Fatalf("recoverctl ls: %v: %s", err, stderr.String())
+	}
+	d := time.Since(start)
+	return d, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+}
+
+func zkCli(cli, addr, root string, names []string) time.Duration {
+	var in strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&in, "get %s/%s\n", root, n)
+	}
+	in.WriteString("quit\n")
+	cmd := exec.Command(cli, "-server", addr)
+	cmd.Stdin = strings.NewReader(in.String())
+	cmd.Stdout = io.Discard
+	cmd.Stderr = io.Discard
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		log.Printf("zkCli.sh: %v", err)
+	}
+	return time.Since(start)
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

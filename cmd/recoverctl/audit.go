@@ -1,0 +1,164 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	caudit "github.com/recoverctl/recoverctl/codec/audit"
+	"github.com/recoverctl/recoverctl/internal/audit"
+)
+
+// findingsError makes `audit` exit with exitFindings when anything was
+// flagged, so that it can gate a Master's start (ExecStartPre=).
+type findingsError struct{ n int }
+
+func (e findingsError) Error() string { return fmt.Sprintf("audit: %d finding(s)", e.n) }
+
+func newAuditCommand() *cobra.Command {
+	var (
+		sf     storeFlags
+		allow  []string
+		target string
+		output string
+	)
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Find what would attack or break the next Master before it starts",
+		Long: `audit reads every record of a recovery store and reports what the next Master
+should not deserialize: classes of known gadget chains, classes Spark does not
+persist (--allow extends the list, JEP-290 filter syntax), several contents or
+trailing bytes in a stream, records whose name does not match the id inside,
+duplicate worker records, and who may write the store (ZooKeeper ACLs, directory
+and file modes). With --target-spark it predicts, record by record, whether a
+Master of that release reads it (ok), deletes it (dropped, ZOOKEEPER) or stops
+on it (fails, FILESYSTEM).
+
+It exits 7 when anything is flagged, 0 when the store is clean.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := parseOutput(output)
+			if err != nil {
+				return err
+			}
+			var ropts caudit.Options
+			if len(allow) > 0 {
+				f, err := caudit.ParseFilter(strings.Join(allow, ";"))
+				if err != nil {
+					return usageError{fmt.Errorf("--allow: %w", err)}
+				}
+				ropts.Allow = f
+			}
+			var note string
+			if target != "" {
+				t, n, err := caudit.TableFor(target)
+				if err != nil {
+					return usageError{fmt.Errorf("--target-spark: %w", err)}
+				}
+				ropts.Target, note = t, n
+			}
+			ctx := cmd.Context()
+			st, err := sf.open(ctx, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer st.close()
+			ropts.Codec = st.codec
+			opts := audit.Options{Record: ropts}
+			if st.fs != nil {
+				opts.Dir = st.fs.Dir()
+				if _, probs, err := st.fs.Scan(ctx); err == nil {
+					for _, p := range probs {
+						opts.Problems = append(opts.Problems, p.Error())
+					}
+				}
+			}
+			if st.zk != nil {
+				servers, root := splitZKString(st.zk.String())
+				auth := sf.zkAuth
+				if auth == "" {
+					auth = os.Getenv("RECOVERCTL_ZK_AUTH")
+				}
+				acls, err := audit.DialZKACLs(ctx, servers, auth, sf.timeout)
+				if err != nil {
+					return err
+				}
+				defer acls.Close()
+				opts.ZK = acls
+				opts.SparkDir = strings.TrimSuffix(root, "/master_status")
+			}
+			rep, err := audit.Run(ctx, st, opts)
+			if err != nil {
+				return err
+			}
+			if note != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "recoverctl:", note)
+			}
+			if format == outputTable {
+				writeAuditTables(cmd.OutOrStdout(), rep)
+			} else if err := writeData(cmd.OutOrStdout(), format, rep); err != nil {
+				return err
+			}
+			if len(rep.Findings) > 0 {
+				return findingsError{len(rep.Findings)}
+			}
+			return nil
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().StringArrayVar(&allow, "allow", nil, "also allow classes matching this JEP-290 pattern (pkg.Class, pkg.*, pkg.**, Prefix*, !pattern rejects); repeatable")
+	cmd.Flags().StringVar(&target, "target-spark", "", "predict what a Master of this Spark release does with each record (e.g. 4.0.5, 3.5.8-2.13)")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
+	return cmd
+}
+
+// splitZKString splits zk.Store's "zk://h1:2181,h2:2181/chroot/spark/master_status".
+func splitZKString(s string) (servers, path string) {
+	s = strings.TrimPrefix(s, "zk://")
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		return s[:i], s[i:]
+	}
+	return s, ""
+}
+
+func writeAuditTables(w io.Writer, rep *audit.Report) {
+	if len(rep.Findings) == 0 {
+		fmt.Fprintf(w, "no findings in %s (%d records)\n", rep.Store, rep.Records)
+	} else {
+		fmt.Fprintf(w, "FINDINGS (%d) in %s (%d records)\n", len(rep.Findings), rep.Store, rep.Records)
+		t := newTable(w, "SEVERITY", "CHECK", "WHERE", "CLASS", "DETAIL")
+		for _, f := range rep.Findings {
+			where := f.Record
+			if where == "" {
+				where = f.Path
+			}
+			class := f.Class
+			if class == "" {
+				class = "-"
+			}
+			_ = t.Append(f.Severity, f.Check, where, class, f.Detail)
+		}
+		_ = t.Render()
+	}
+	if rep.Target != "" {
+		fmt.Fprintf(w, "\nA SPARK %s MASTER WOULD (%d records)\n", rep.Target, len(rep.Predictions))
+		t := newTable(w, "RECORD", "VERDICT", "CLASS", "REASON")
+		for _, p := range rep.Predictions {
+			class, reason := p.Class, p.Reason
+			if class == "" {
+				class = "-"
+			}
+			if p.Exception != "" {
+				reason = p.Exception + ": " + reason
+			}
+			if reason == "" {
+				reason = "-"
+			}
+			_ = t.Append(p.Record, p.Verdict, class, reason)
+		}
+		_ = t.Render()
+	}
+}

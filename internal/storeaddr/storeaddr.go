@@ -1,0 +1,224 @@
+// Package storeaddr parses and prints the one written form of a recovery
+// store's address, used wherever a command names two stores at once
+// (migrate --from/--to):
+//
+//	fs:///var/spark/recovery[?codec=lz4]
+//	zk://zk1:2181,zk2:2181[/chroot][?dir=/spark]
+//
+// After "fs://" comes an absolute directory path (percent-escapes are
+// decoded, so a '?' in a path is written %3F); codec is the directory's
+// spark.deploy.recoveryCompressionCodec (lz4, lzf, snappy, zstd), which
+// matters when records are written into it. After "zk://" comes a
+// ZooKeeper connect string exactly as spark.deploy.zookeeper.url takes it:
+// hosts, then an optional chroot; dir is spark.deploy.zookeeper.dir relative
+// to the chroot (default /spark). A host without a port gets 2181 from
+// store/zk.
+//
+// It only parses: opening the store is the command's business.
+package storeaddr
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+)
+
+// Kinds of store an address names.
+const (
+	KindFS = "fs"
+	KindZK = "zk"
+)
+
+// DefaultSparkDir is Spark's default spark.deploy.zookeeper.dir.
+const DefaultSparkDir = "/spark"
+
+// ErrAddress is any malformed store address.
+var ErrAddress = errors.New("invalid store address")
+
+// Codecs are the values spark.deploy.recoveryCompressionCodec accepts that
+// this tool can read and write (Spark's short names).
+var Codecs = []string{"lz4", "lzf", "snappy", "zstd"}
+
+// Address is a parsed store address.
+type Address struct {
+	Kind string // KindFS or KindZK
+
+	// Dir is the absolute recovery directory (fs).
+	Dir string
+	// Codec is the directory Master's compression codec, "" for none (fs).
+	Codec string
+
+	// Hosts are the ZooKeeper servers as written (zk).
+	Hosts []string
+	// Chroot is the connect string's chroot, "" for none (zk).
+	Chroot string
+	// SparkDir is spark.deploy.zookeeper.dir, DefaultSparkDir when not given (zk).
+	SparkDir string
+}
+
+// ConnectString is the ZooKeeper connect string, chroot included, as
+// store/zk.Options.Servers and spark.deploy.zookeeper.url take it.
+func (a Address) ConnectString() string {
+	return strings.Join(a.Hosts, ",") + a.Chroot
+}
+
+// String prints the address in the form Parse reads; defaults are left out.
+func (a Address) String() string {
+	switch a.Kind {
+	case KindFS:
+		s := "fs://" + (&url.URL{Path: a.Dir}).EscapedPath()
+		if a.Codec != "" {
+			s += "?codec=" + a.Codec
+		}
+		return s
+	case KindZK:
+		s := "zk://" + a.ConnectString()
+		if a.SparkDir != "" && a.SparkDir != DefaultSparkDir {
+			s += "?dir=" + a.SparkDir
+		}
+		return s
+	}
+	return "<invalid store address>"
+}
+
+func errorf(s, format string, args ...any) error {
+	return fmt.Errorf("%w %q: %s (want fs:///DIR[?codec=lz4|lzf|snappy|zstd] or zk://HOST:PORT[,HOST:PORT][/CHROOT][?dir=/spark])",
+		ErrAddress, s, fmt.Sprintf(format, args...))
+}
+
+// Parse reads an address; errors wrap ErrAddress and say what is wrong.
+func Parse(s string) (Address, error) {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return Address{}, errorf(s, "no scheme")
+	}
+	rest, rawQuery, _ := strings.Cut(rest, "?")
+	query, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return Address{}, errorf(s, "query: %v", err)
+	}
+	for k, v := range query {
+		if len(v) > 1 {
+			return Address{}, errorf(s, "%s given %d times", k, len(v))
+		}
+	}
+	switch strings.ToLower(scheme) {
+	case KindFS:
+		return parseFS(s, rest, query)
+	case KindZK:
+		return parseZK(s, rest, query)
+	}
+	return Address{}, errorf(s, "unknown scheme %q", scheme)
+}
+
+func parseFS(s, rest string, query url.Values) (Address, error) {
+	a := Address{Kind: KindFS}
+	if rest == "" {
+		return a, errorf(s, "no directory")
+	}
+	if !strings.HasPrefix(rest, "/") {
+		return a, errorf(s, "the directory must be absolute and the host empty (three slashes: fs:///dir)")
+	}
+	dir, err := url.PathUnescape(rest)
+	if err != nil {
+		return a, errorf(s, "path: %v", err)
+	}
+	if strings.ContainsRune(dir, 0) {
+		return a, errorf(s, "path holds a NUL byte")
+	}
+	a.Dir = path.Clean(dir)
+	for k, v := range query {
+		switch k {
+		case "codec":
+			c := strings.ToLower(v[0])
+			switch c {
+			case "", "none":
+				c = ""
+			case "lz4", "lzf", "snappy", "zstd":
+			default:
+				return a, errorf(s, "codec %q: want one of %s", v[0], strings.Join(Codecs, ", "))
+			}
+			a.Codec = c
+		case "dir":
+			return a, errorf(s, "dir is spark.deploy.zookeeper.dir; a directory store takes only codec")
+		default:
+			return a, errorf(s, "unknown parameter %q (fs takes codec)", k)
+		}
+	}
+	return a, nil
+}
+
+func parseZK(s, rest string, query url.Values) (Address, error) {
+	a := Address{Kind: KindZK, SparkDir: DefaultSparkDir}
+	hosts, chroot, _ := strings.Cut(rest, "/")
+	if hosts == "" {
+		return a, errorf(s, "no ZooKeeper host")
+	}
+	for _, h := range strings.Split(hosts, ",") {
+		if h == "" {
+			return a, errorf(s, "empty host in %q", hosts)
+		}
+		if strings.ContainsAny(h, " @") {
+			return a, errorf(s, "host %q: credentials and spaces are not part of an address (use --zk-auth)", h)
+		}
+		if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
+			port := h[i+1:]
+			if port == "" || strings.Trim(port, "0123456789") != "" || len(port) > 5 {
+				return a, errorf(s, "host %q: bad port %q", h, port)
+			}
+			if h[:i] == "" {
+				return a, errorf(s, "host %q: no host name", h)
+			}
+		}
+		a.Hosts = append(a.Hosts, h)
+	}
+	if strings.Contains(rest, "/") {
+		chroot = "/" + chroot
+		if chroot != "/" {
+			if err := checkZKPath(chroot); err != nil {
+				return a, errorf(s, "chroot %q: %v", chroot, err)
+			}
+			a.Chroot = chroot
+		}
+	}
+	for k, v := range query {
+		switch k {
+		case "dir":
+			d := v[0]
+			if err := checkZKPath(d); err != nil || d == "/" {
+				if err == nil {
+					err = errors.New("must not be the root")
+				}
+				return a, errorf(s, "dir %q: %v", d, err)
+			}
+			a.SparkDir = d
+		case "codec":
+			return a, errorf(s, "codec: Spark's ZooKeeper engine never compresses (spark.deploy.recoveryCompressionCodec is FILESYSTEM only)")
+		default:
+			return a, errorf(s, "unknown parameter %q (zk takes dir)", k)
+		}
+	}
+	return a, nil
+}
+
+// checkZKPath applies ZooKeeper's path rules: absolute, no empty, "." or
+// ".." segments, no trailing slash.
+func checkZKPath(p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return errors.New("must start with /")
+	}
+	if p == "/" {
+		return nil
+	}
+	if strings.HasSuffix(p, "/") {
+		return errors.New("must not end with /")
+	}
+	for _, seg := range strings.Split(p[1:], "/") {
+		if seg == "" || seg == "." || seg == ".." || strings.ContainsRune(seg, 0) {
+			return fmt.Errorf("bad path segment %q", seg)
+		}
+	}
+	return nil
+}
