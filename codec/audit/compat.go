@@ -1,0 +1,573 @@
+package audit
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/recoverctl/recoverctl/codec/javaser"
+)
+
+// LocalClass is a class as a target JVM sees it: what ObjectStreamClass.lookup
+// computed from that release's jars.
+type LocalClass struct {
+	Name             string       `json:"name"`
+	SUID             *int64       `json:"suid,omitempty"` // nil: not serializable
+	Serializable     bool         `json:"serializable,omitempty"`
+	Externalizable   bool         `json:"externalizable,omitempty"`
+	Enum             bool         `json:"enum,omitempty"`
+	Interface        bool         `json:"interface,omitempty"`
+	Array            bool         `json:"array,omitempty"`
+	Record           bool         `json:"record,omitempty"`
+	Proxy            bool         `json:"proxy,omitempty"`
+	Super            string       `json:"super,omitempty"`
+	WriteObject      bool         `json:"writeObject,omitempty"`
+	ReadObject       bool         `json:"readObject,omitempty"`
+	ReadObjectNoData bool         `json:"readObjectNoData,omitempty"`
+	WriteReplace     bool         `json:"writeReplace,omitempty"`
+	ReadResolve      bool         `json:"readResolve,omitempty"`
+	EnumConstants    []string     `json:"enumConstants,omitempty"`
+	AssignableTo     []string     `json:"assignableTo,omitempty"`
+	Fields           []LocalField `json:"fields,omitempty"`
+}
+
+// LocalField is a serializable field: Type is a primitive code ("I") or a
+// JVM signature ("Ljava/lang/String;", "[I").
+type LocalField struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+func (f LocalField) primitive() bool { return len(f.Type) == 1 }
+
+// Table is the class descriptors of one Spark release.
+type Table struct {
+	Spark        string          `json:"spark"`
+	Scala        string          `json:"scala"`
+	ScalaLibrary string          `json:"scalaLibrary"`
+	Java         string          `json:"java"`
+	Classes      []LocalClass    `json:"classes"`
+	Missing      []string        `json:"missing"`
+	Probes       map[string]bool `json:"probes"`
+
+	byName  map[string]*LocalClass
+	missing map[string]bool
+}
+
+// Release is "3.5.8-2.12".
+func (t *Table) Release() string { return t.Spark + "-" + t.Scala }
+
+// Lookup returns the class, whether the table knows the name at all, and
+// whether it is known to be absent.
+func (t *Table) Lookup(name string) (c *LocalClass, absent bool) {
+	if c, ok := t.byName[name]; ok {
+		return c, false
+	}
+	if t.missing[name] {
+		return nil, true
+	}
+	// An array class exists when its element class does.
+	if b := baseClass(name); b != "" && b != name {
+		if _, ok := t.byName[b]; ok {
+			return &LocalClass{Name: name, Serializable: true, Array: true, Super: "java.lang.Object"}, false
+		}
+		if t.missing[b] {
+			return nil, true
+		}
+	} else if strings.HasPrefix(name, "[") && b == "" {
+		return &LocalClass{Name: name, Serializable: true, Array: true, Super: "java.lang.Object"}, false
+	}
+	return nil, false
+}
+
+// Present reports whether a probed gadget class is on the release's class
+// path (known: false when it was not probed).
+func (t *Table) Present(class string) (present, known bool) {
+	p, ok := t.Probes[class]
+	return p, ok
+}
+
+//go:embed classdesc/*.json
+var tablesFS embed.FS
+
+var tables []*Table
+
+func init() {
+	ents, err := tablesFS.ReadDir("classdesc")
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range ents {
+		b, err := tablesFS.ReadFile(path.Join("classdesc", e.Name()))
+		if err != nil {
+			panic(err)
+		}
+		t, err := ParseTable(b)
+		if err != nil {
+			panic(fmt.Sprintf("audit: classdesc/%s: %v", e.Name(), err))
+		}
+		tables = append(tables, t)
+	}
+}
+
+// ParseTable reads a table as testdata/classdesc/gen writes it.
+func ParseTable(b []byte) (*Table, error) {
+	var t Table
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, err
+	}
+	t.byName = make(map[string]*LocalClass, len(t.Classes))
+	for i := range t.Classes {
+		t.byName[t.Classes[i].Name] = &t.Classes[i]
+	}
+	t.missing = make(map[string]bool, len(t.Missing))
+	for _, m := range t.Missing {
+		t.missing[m] = true
+	}
+	return &t, nil
+}
+
+// Releases lists the embedded tables ("3.0.3-2.12", ...).
+func Releases() []string {
+	var out []string
+	for _, t := range tables {
+		out = append(out, t.Release())
+	}
+	return out
+}
+
+// ErrNoTable is a --target-spark with no table.
+var ErrNoTable = fmt.Errorf("no class descriptor table for that Spark release")
+
+// TableFor finds the table of a release: "3.5.8-2.13" exactly, or "3.5.8"
+// with the Scala line that release's default distribution uses (2.12 for
+// 3.x, 2.13 for 4.x). A patch release without a table of its own falls
+// back to the newest table of the same major.minor, and note says so.
+func TableFor(release string) (t *Table, note string, err error) {
+	spark, scala, _ := strings.Cut(release, "-")
+	if scala == "" {
+		scala = "2.13"
+		if strings.HasPrefix(spark, "3.") || strings.HasPrefix(spark, "2.") {
+			scala = "2.12"
+		}
+	}
+	for _, t := range tables {
+		if t.Spark == spark && t.Scala == scala {
+			return t, "", nil
+		}
+	}
+	mm := majorMinor(spark)
+	var best *Table
+	for _, t := range tables {
+		if majorMinor(t.Spark) == mm && t.Scala == scala && (best == nil || versionLess(best.Spark, t.Spark)) {
+			best = t
+		}
+	}
+	if best != nil {
+		return best, fmt.Sprintf("no table for Spark %s; using %s's (same release line)", release, best.Release()), nil
+	}
+	return nil, "", fmt.Errorf("%w: %s (have %s)", ErrNoTable, release, strings.Join(Releases(), ", "))
+}
+
+func majorMinor(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return v
+	}
+	return parts[0] + "." + parts[1]
+}
+
+func versionLess(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		var x, y int
+		fmt.Sscan(pa[i], &x)
+		fmt.Sscan(pb[i], &y)
+		if x != y {
+			return x < y
+		}
+	}
+	return len(pa) < len(pb)
+}
+
+// Verdicts of a prediction.
+const (
+	VerdictOK      = "ok"      // a Master of the target release reads the record
+	VerdictDropped = "dropped" // ZOOKEEPER engine: read fails, the Master deletes the znode
+	VerdictFails   = "fails"   // FILESYSTEM engine: read fails, the Master stops recovering
+	VerdictBroken  = "incompatible"
+	VerdictUnknown = "unknown" // the record names classes the table does not know
+)
+
+// Problem is one reason a record would not deserialize.
+type Problem struct {
+	Class     string `json:"class"`
+	Exception string `json:"exception"` // the Java exception ObjectInputStream throws
+	Reason    string `json:"reason"`
+	// Deferred problems (ClassNotFoundException) only fail the record when
+	// the object is reachable through fields the target class still has.
+	Deferred bool `json:"deferred,omitempty"`
+}
+
+// Prediction is what a Master of the target release would do with a record.
+type Prediction struct {
+	Record    string    `json:"record"`
+	Target    string    `json:"target"`
+	Verdict   string    `json:"verdict"`
+	Class     string    `json:"class,omitempty"`
+	Exception string    `json:"exception,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	Problems  []Problem `json:"problems,omitempty"`
+	Unknown   []string  `json:"unknown,omitempty"` // classes the table does not know
+	Note      string    `json:"note,omitempty"`
+}
+
+// Predict applies the Java Object Serialization Specification's versioning
+// rules (chapter 5) as ObjectInputStream implements them to the first
+// top-level object of a stream (the one Spark's engines read), against the
+// classes of table. engine is "zookeeper", "filesystem" or "" (verdict
+// "incompatible" instead of dropped/fails).
+//
+// Immediate failures, thrown while the descriptor is read, whatever holds
+// it: a serialVersionUID that differs from the local class's when both are
+// serializable (arrays and records exempt), enum/non-enum or
+// Serializable/Externalizable mismatches, a field whose primitive type
+// changed (or changed between primitive and object), an enum constant the
+// local enum lacks, an instance of a class that is no longer serializable,
+// a field value the local field's type cannot hold (ClassCastException).
+// Deferred failure: a class that is not found (ClassNotFoundException)
+// fails the record only when its object is reachable from the root through
+// fields the local classes still declare, or through readObject data;
+// values of removed fields are read and discarded. Added fields take their
+// defaults and removed ones are ignored, as the spec says.
+func Predict(record string, s *Stream, t *Table, engine string) Prediction {
+	p := Prediction{Record: record, Target: t.Release(), Verdict: VerdictOK}
+	if len(s.Contents) == 0 {
+		p.Verdict, p.Reason = failVerdict(engine), "no object in the stream"
+		if s.Err != nil {
+			p.Reason = s.Err.Error()
+			p.Exception = "java.io.StreamCorruptedException"
+		}
+		return p
+	}
+	c := &compat{t: t, seenDesc: map[*javaser.ClassDesc]bool{}, cnf: map[any]bool{}, unknown: map[string]bool{}}
+	root := s.Contents[0]
+	c.descs(root)
+	rootCNF := c.reach(root, map[any]bool{})
+	for n := range c.unknown {
+		p.Unknown = append(p.Unknown, n)
+	}
+	slices.Sort(p.Unknown)
+	p.Problems = c.problems
+	var first *Problem
+	for i := range c.problems {
+		if !c.problems[i].Deferred {
+			first = &c.problems[i]
+			break
+		}
+	}
+	if first == nil && rootCNF != "" {
+		for i := range c.problems {
+			if c.problems[i].Class == rootCNF {
+				first = &c.problems[i]
+				break
+			}
+		}
+	}
+	switch {
+	case first != nil:
+		p.Verdict, p.Class, p.Exception, p.Reason = failVerdict(engine), first.Class, first.Exception, first.Reason
+	case len(p.Unknown) > 0:
+		p.Verdict = VerdictUnknown
+		p.Reason = "the record names classes the " + t.Release() + " table does not hold: " + strings.Join(p.Unknown, ", ")
+	}
+	return p
+}
+
+func failVerdict(engine string) string {
+	switch strings.ToLower(engine) {
+	case "zookeeper", "zk":
+		return VerdictDropped
+	case "filesystem", "fs":
+		return VerdictFails
+	}
+	return VerdictBroken
+}
+
+type compat struct {
+	t        *Table
+	seenDesc map[*javaser.ClassDesc]bool
+	problems []Problem
+	cnf      map[any]bool // descriptors whose class is not found
+	unknown  map[string]bool
+}
+
+func (c *compat) problem(p Problem) {
+	for _, q := range c.problems {
+		if q == p {
+			return
+		}
+	}
+	c.problems = append(c.problems, p)
+}
+
+// descs checks every descriptor and enum constant in the tree: those
+// checks happen as the stream is read, discarded values included.
+func (c *compat) descs(root javaser.Value) {
+	visit := func(cd *javaser.ClassDesc) {
+		for d := cd; d != nil && !c.seenDesc[d]; d = d.Super {
+			c.seenDesc[d] = true
+			c.checkDesc(d)
+		}
+	}
+	javaser.Walk(root, func(v javaser.Value) bool {
+		switch x := v.(type) {
+		case *javaser.Object:
+			if x != nil {
+				visit(x.Desc)
+				if lc, _ := c.t.Lookup(x.ClassName()); lc != nil && !x.Desc.Proxy && !lc.Serializable && !lc.Enum {
+					c.problem(Problem{Class: x.ClassName(), Exception: "java.io.InvalidClassException",
+						Reason: "class invalid for deserialization: the local class is not Serializable"})
+				}
+			}
+		case *javaser.Array:
+			if x != nil {
+				visit(x.Desc)
+			}
+		case *javaser.Class:
+			if x != nil {
+				visit(x.Desc)
+			}
+		case *javaser.ClassDesc:
+			visit(x)
+		case *javaser.Enum:
+			if x == nil {
+				return true
+			}
+			visit(x.Desc)
+			if lc, _ := c.t.Lookup(x.Desc.Name); lc != nil && lc.Enum && !slices.Contains(lc.EnumConstants, x.Constant) {
+				c.problem(Problem{Class: x.Desc.Name, Exception: "java.io.InvalidObjectException",
+					Reason: fmt.Sprintf("enum constant %s does not exist in %s", x.Constant, x.Desc.Name)})
+			}
+		}
+		return true
+	})
+}
+
+func (c *compat) checkDesc(d *javaser.ClassDesc) {
+	if d.Proxy {
+		for _, in := range d.Interfaces {
+			lc, absent := c.t.Lookup(in)
+			switch {
+			case absent:
+				c.cnf[d] = true
+				c.problem(Problem{Class: in, Exception: "java.lang.ClassNotFoundException",
+					Reason: "proxy interface " + in + " is not on " + c.t.Release() + "'s class path", Deferred: true})
+			case lc == nil:
+				c.unknown[in] = true
+			}
+		}
+		return
+	}
+	lc, absent := c.t.Lookup(d.Name)
+	if absent {
+		c.cnf[d] = true
+		c.problem(Problem{Class: d.Name, Exception: "java.lang.ClassNotFoundException",
+			Reason: d.Name + " is not on " + c.t.Release() + "'s class path", Deferred: true})
+		return
+	}
+	if lc == nil {
+		c.unknown[d.Name] = true
+		return
+	}
+	fail := func(reason string) {
+		c.problem(Problem{Class: d.Name, Exception: "java.io.InvalidClassException", Reason: reason})
+	}
+	streamEnum := d.IsEnum()
+	if lc.Proxy {
+		fail("cannot bind non-proxy descriptor to a proxy class")
+		return
+	}
+	if streamEnum != lc.Enum {
+		if streamEnum {
+			fail("cannot bind enum descriptor to a non-enum class")
+		} else {
+			fail("cannot bind non-enum descriptor to an enum class")
+		}
+		return
+	}
+	ext := d.IsExternalizable()
+	ser := ext || d.Flags&javaser.SCSerializable != 0
+	localSer := lc.Serializable || lc.Externalizable
+	if ser == localSer && !lc.Array && !lc.Record && lc.SUID != nil && d.SUID != *lc.SUID {
+		fail(fmt.Sprintf("local class incompatible: stream classdesc serialVersionUID = %d, local class serialVersionUID = %d", d.SUID, *lc.SUID))
+		return
+	}
+	if !streamEnum && ser == localSer && ext != lc.Externalizable {
+		fail("Serializable incompatible with Externalizable")
+		return
+	}
+	for _, f := range d.Fields {
+		for _, lf := range lc.Fields {
+			if f.Name != lf.Name {
+				continue
+			}
+			fPrim := f.Type != 'L' && f.Type != '['
+			if (fPrim || lf.primitive()) && f.Type != lf.Type[0] {
+				fail("incompatible types for field " + f.Name + ": stream " + f.TypeName() + ", local " + sigName(lf.Type))
+				return
+			}
+		}
+	}
+}
+
+func sigName(sig string) string {
+	return javaser.Field{Type: sig[0], ClassName: sig}.TypeName()
+}
+
+// reach reports the class of a ClassNotFoundException that reaches v's
+// reader ("" for none), and checks the assignments that would be made.
+func (c *compat) reach(v javaser.Value, seen map[any]bool) string {
+	switch x := v.(type) {
+	case *javaser.Object:
+		if x == nil || seen[x] {
+			return ""
+		}
+		seen[x] = true
+		if x.Desc.Proxy {
+			if c.cnf[x.Desc] {
+				return c.proxyMissing(x.Desc)
+			}
+		} else if c.cnf[x.Desc] {
+			return x.Desc.Name
+		}
+		lc, _ := c.t.Lookup(x.ClassName())
+		local := map[string]*LocalClass{}
+		for l := lc; l != nil; {
+			local[l.Name] = l
+			next, _ := c.t.Lookup(l.Super)
+			if l.Super == "" || next == nil {
+				break
+			}
+			l = next
+		}
+		found := ""
+		for _, cd := range x.Classes {
+			slot := local[cd.Desc.Name] // nil: no local class matches this slot
+			for i, f := range cd.Desc.Fields {
+				if i >= len(cd.Values) {
+					break
+				}
+				var lf *LocalField
+				if slot != nil {
+					for j := range slot.Fields {
+						if slot.Fields[j].Name == f.Name {
+							lf = &slot.Fields[j]
+						}
+					}
+				}
+				r := c.reach(cd.Values[i], seen)
+				if lf == nil {
+					continue // read and discarded: no dependency
+				}
+				if r != "" && found == "" {
+					found = r
+				}
+				if r == "" && !lf.primitive() {
+					c.assignable(slot.Name, *lf, cd.Values[i])
+				}
+			}
+			for _, a := range cd.Annotations {
+				if r := c.reach(a, seen); r != "" && found == "" && slot != nil {
+					found = r
+				}
+			}
+		}
+		return found
+	case *javaser.Array:
+		if x == nil || seen[x] {
+			return ""
+		}
+		seen[x] = true
+		if c.cnf[x.Desc] {
+			return x.Desc.Name
+		}
+		found := ""
+		if vs, ok := x.Data.([]javaser.Value); ok {
+			for _, e := range vs {
+				if r := c.reach(e, seen); r != "" && found == "" {
+					found = r
+				}
+			}
+		}
+		return found
+	case *javaser.Enum:
+		if x != nil && c.cnf[x.Desc] {
+			return x.Desc.Name
+		}
+	case *javaser.Class:
+		if x != nil && c.cnf[x.Desc] {
+			return x.Desc.Name
+		}
+	}
+	return ""
+}
+
+func (c *compat) proxyMissing(d *javaser.ClassDesc) string {
+	for _, in := range d.Interfaces {
+		if _, absent := c.t.Lookup(in); absent {
+			return in
+		}
+	}
+	return ""
+}
+
+// assignable checks that v fits the local field, as
+// ObjectStreamClass.checkObjFieldValueTypes does before setting fields.
+func (c *compat) assignable(owner string, lf LocalField, v javaser.Value) {
+	want := sigName(lf.Type)
+	if strings.HasPrefix(lf.Type, "[") || want == "java.lang.Object" {
+		return // array covariance is not in the table; Object takes anything
+	}
+	var got string
+	switch x := v.(type) {
+	case nil:
+		return
+	case string:
+		got = "java.lang.String"
+	case *javaser.Object:
+		if x == nil || x.Desc.Proxy {
+			return
+		}
+		got = x.ClassName()
+	case *javaser.Enum:
+		got = x.Desc.Name
+	case *javaser.Class:
+		got = "java.lang.Class"
+	case *javaser.Array:
+		got = x.Desc.Name
+	default:
+		return
+	}
+	if got == want {
+		return
+	}
+	lc, _ := c.t.Lookup(got)
+	if lc == nil || lc.ReadResolve {
+		return // unknown class, or readResolve decides the type at run time
+	}
+	if strings.HasPrefix(got, "[") {
+		if want == "java.io.Serializable" || want == "java.lang.Cloneable" {
+			return
+		}
+	} else if slices.Contains(lc.AssignableTo, want) {
+		return
+	}
+	{
+		c.problem(Problem{Class: owner, Exception: "java.lang.ClassCastException",
+			Reason: fmt.Sprintf("cannot assign instance of %s to field %s.%s of type %s", got, owner, lf.Name, want)})
+	}
+}

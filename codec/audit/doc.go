@@ -1,0 +1,18 @@
+// Package audit finds, in the bytes of Spark recovery records, what would
+// attack or break the next Master that deserializes them: classes outside
+// what Spark persists, classes of known gadget chains, extra top-level
+// contents and trailing bytes, and class descriptors that a given Spark
+// version's classes would refuse (serialVersionUID, field types, missing
+// classes), following the Java Object Serialization Specification, chapter
+// 5, and ObjectInputStream's actual checks.
+//
+// It is pure analysis of bytes and decoded trees: it never loads, resolves
+// or runs a class, never reaches a store and never prints. Store hygiene
+// (ACLs, file modes, duplicates across records) is internal/audit's job.
+//
+// The data it judges by is embedded: gadgets.json (known gadget classes,
+// each with the public chain and library it comes from), allow.txt (the
+// JDK, Scala and Spark classes real Masters were seen to persist) and
+// classdesc/*.json (the class descriptors of each Spark release, generated
+// from its jars by testdata/classdesc/gen).
+package audit
