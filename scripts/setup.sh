@@ -22,6 +22,12 @@ command -v java >/dev/null || apt_install openjdk-17-jre-headless
 [ -f /usr/share/java/zookeeper.jar ] || apt_install zookeeper
 command -v curl >/dev/null || apt_install curl
 
+command -v pip >/dev/null || command -v pip3 >/dev/null || apt_install python3-pip
+command -v mvn >/dev/null || apt_install maven
+
+# Real Spark for the end-to-end tests (jars from PyPI's pyspark, cached).
+"$(dirname "$0")/setup-spark.sh"
+
 gobin="$(go env GOPATH)/bin"
 [ -x "$gobin/staticcheck" ] || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 echo "setup: java $(java -version 2>&1 | head -1 | cut -d'"' -f2), zookeeper $(ls /usr/share/java/zookeeper-3*.jar | head -1 | xargs basename), staticcheck $("$gobin/staticcheck" -version | cut -d' ' -f2-)"

@@ -249,9 +249,9 @@ func SubmitApp(t testing.TB, home, masterURL, name string, conf map[string]strin
 		"spark.cores.max":       "1",
 		"spark.executor.cores":  "1",
 		"spark.executor.memory": "384m",
-		// Small heaps: Spark refuses a JVM below 450 MiB unless told what
-		// its memory is.
-		"spark.testing.memory": "536870912",
+		// Small heaps: without this Spark refuses executors (and drivers)
+		// below 450 MiB, 1.5 times the 300 MiB it reserves.
+		"spark.testing.reservedMemory": "0",
 	}
 	for k, v := range conf {
 		c[k] = v

@@ -171,7 +171,7 @@ func start(t testing.TB, home, name string, args ...string) *Proc {
 		t.Fatal(err)
 	}
 	full := append(append(append(append([]string{}, javaOpens...), fastStart...), heap,
-		"-cp", filepath.Join(home, "jars", "*")), args...)
+		"-Djava.io.tmpdir="+scratch, "-cp", filepath.Join(home, "jars", "*")), args...)
 	p.cmd = exec.Command(Java17(), full...)
 	p.cmd.Dir = scratch
 	p.cmd.Env = env(home, scratch)
