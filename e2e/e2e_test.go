@@ -227,11 +227,8 @@ func dirRecords(t *testing.T, dir string) []string {
 		switch n := e.Name(); {
 		case strings.HasPrefix(n, "app_"), strings.HasPrefix(n, "driver_"), strings.HasPrefix(n, "worker_"):
 			out = append(out, n)
-		case n == ".recoverctl.lock":
-			// recoverctl's advisory lock stays by design; the Masters that
-			// recover from such a directory show Spark ignores it.
 		default:
-			t.Fatalf("%s holds %s, neither a Spark record nor recoverctl's lock", dir, n)
+			t.Fatalf("%s holds %s, which is no Spark record", dir, n)
 		}
 	}
 	slices.Sort(out)

@@ -183,18 +183,6 @@ func runPrune(ctx context.Context, sf *storeFlags, o *pruneOptions, rules prune.
 	if err != nil {
 		return err
 	}
-	if st.fs != nil {
-		// Our own lock file is never a prune candidate.
-		kept := plan.Delete[:0]
-		for _, it := range plan.Delete {
-			if it.Name == livemaster.LockName {
-				plan.Foreign++
-				continue
-			}
-			kept = append(kept, it)
-		}
-		plan.Delete = kept
-	}
 	if plan.Delete == nil {
 		plan.Delete = []prune.Item{}
 	}

@@ -23,7 +23,7 @@
 //
 // It is not a lock against Spark: a Master started after the check is not
 // seen. Two recoverctl writers are kept apart by LockDir, an advisory
-// flock(2) on <dir>/.recoverctl.lock. Nothing here prints; results are
+// flock(2) on the directory itself. Nothing here prints; results are
 // values the command reports.
 package livemaster
 

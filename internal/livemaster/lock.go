@@ -4,17 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 )
-
-// LockName is recoverctl's advisory lock file in a recovery directory.
-// Spark ignores it (it is not a record name); recoverctl's own listings
-// show it as a foreign entry. It is never deleted: removing a lock file
-// while another process waits on it would let two writers hold "the" lock.
-const LockName = ".recoverctl.lock"
 
 // ErrLocked means another recoverctl writer holds the directory's lock.
 // --force does not override it: two recoverctl writers must never overlap.
@@ -26,43 +17,34 @@ type DirLock struct {
 	path string
 }
 
-// LockDir takes an exclusive flock(2) on <dir>/.recoverctl.lock without
-// waiting, creating the file (mode 0600) if needed, and writes our pid into
-// it so that people can see who holds it. The kernel drops the lock when
-// the process dies, so a killed recoverctl never leaves a stale lock.
+// LockDir takes an exclusive flock(2) on the recovery directory itself,
+// without waiting. Locking the directory rather than a file in it leaves
+// nothing behind for Spark or for listings to trip over, and the kernel drops
+// the lock when the process dies, so a killed recoverctl never leaves a
+// stale lock.
 func LockDir(dir string) (*DirLock, error) {
-	p := filepath.Join(dir, LockName)
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.Open(dir)
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", p, err)
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(p)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			who := strings.TrimSpace(string(holder))
-			if who != "" {
-				who = " (pid " + who + ")"
-			}
-			return nil, fmt.Errorf("lock %s%s: %w", p, who, ErrLocked)
+			return nil, fmt.Errorf("lock %s: %w", dir, ErrLocked)
 		}
-		return nil, fmt.Errorf("lock %s: %w", p, err)
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
-	if err := f.Truncate(0); err == nil {
-		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	}
-	return &DirLock{f: f, path: p}, nil
+	return &DirLock{f: f, path: dir}, nil
 }
 
-// Path is the lock file's path.
+// Path is the locked directory.
 func (l *DirLock) Path() string { return l.path }
 
-// Unlock releases the lock; the file stays.
+// Unlock releases the lock.
 func (l *DirLock) Unlock() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
-	_ = l.f.Truncate(0)
 	err := syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
 	if cerr := l.f.Close(); err == nil {
 		err = cerr

@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -186,8 +185,8 @@ func run(bin string, n int, captureGlob, work string) error {
 	zkSize, fsSize, tarSize := size(zkArchive), size(fsArchive), size(tarFile)
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
-	fmt.Fprintf(w, "%d records built from %d Spark capture records (%s), %.1f MB raw; ZooKeeper %s (zktest, loopback); %d CPUs, %s.\n\n",
-		n, len(pool), captureGlob, float64(raw)/1e6, serverVersion(addr), runtime.NumCPU(), time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(w, "%d records built from %d Spark capture records (%s), %.1f MB raw; ZooKeeper %s (zktest, loopback).\n\n",
+		n, len(pool), captureGlob, float64(raw)/1e6, serverVersion(addr))
 	fmt.Fprintln(w, "| step | seconds | records/s | peak RSS |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|")
 	for _, r := range rows {
