@@ -129,7 +129,7 @@ func Record(name string, data []byte, opts Options) Result {
 		add(Finding{Check: CheckContents, Severity: SeverityWarning,
 			Detail: fmt.Sprintf("%d top-level contents; Spark writes one object per record (the Master reads only the first)", len(s.Contents))})
 	}
-	if s.Err == nil && s.End < len(data) {
+	if s.Err == nil && s.End+s.Padding < len(data) {
 		add(Finding{Check: CheckTrailing, Severity: SeverityWarning, Detail: fmt.Sprintf("%d bytes after the stream's end at offset %d", len(data)-s.End, s.End)})
 	}
 

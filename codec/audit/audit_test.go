@@ -380,3 +380,23 @@ func TestTableFor(t *testing.T) {
 		t.Errorf("releases: %v", Releases())
 	}
 }
+
+// Spark's RocksDB engine stores records followed by zeros (a serializer
+// buffer's whole backing array): that padding is no finding, but anything
+// else after the object still is.
+func TestZeroPadding(t *testing.T) {
+	w := at.New()
+	w.Object(at.Simple("java.util.Date"))
+	b := w.Bytes()
+	padded := append(slices.Clone(b), make([]byte, 100)...)
+	r := Record("app_x", padded, Options{})
+	for _, f := range r.Findings {
+		if f.Check == CheckUndecodable || f.Check == CheckTrailing {
+			t.Errorf("zero padding flagged: %+v", f)
+		}
+	}
+	r = Record("app_x", append(padded, 0x73), Options{})
+	if !slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.Check == CheckUndecodable }) {
+		t.Errorf("a byte after the padding is not flagged: %+v", r.Findings)
+	}
+}

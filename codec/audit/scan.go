@@ -59,6 +59,10 @@ type Stream struct {
 	End int
 	// Err is the decoding error that stopped the walk, if any.
 	Err error
+	// Padding counts zero bytes after the last content. Spark's RocksDB
+	// engine stores a serializer buffer's whole backing array, so its
+	// records end in zeros; a JVM reading one object never looks at them.
+	Padding int
 	// Classes lists every class named, in first-seen order.
 	Classes []ClassUse
 	// Proxies are the proxy class descriptors (their interfaces are also in
@@ -88,9 +92,15 @@ func Scan(data []byte, opts javaser.Options) *Stream {
 		return s
 	}
 	for {
+		before := d.Offset()
 		v, err := d.ReadContent()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if err != nil && len(s.Contents) > 0 && allZero(data[before:]) {
+			s.Padding = len(data) - before
+			s.End = before
+			return s
 		}
 		if err != nil {
 			s.Err = err
@@ -111,6 +121,15 @@ func Scan(data []byte, opts javaser.Options) *Stream {
 		w.raw(data)
 	}
 	return s
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return len(b) > 0
 }
 
 type walker struct {
