@@ -11,12 +11,28 @@ import (
 // pipelined), so reading one record at a time would cost one round trip
 // per record; a window keeps the connection busy while memory stays bounded
 // by window × record size.
-const readAheadWindow = 32
+const readAheadWindow = 64
 
 type fetched struct {
 	name string
 	rec  store.Record
 	err  error
+}
+
+// dataReader is implemented by stores that can read a record's bytes more
+// cheaply than Read when its ACL is not wanted: store/zk's ReadData sends
+// one getData where Read adds a getACL. Backup takes ACLs from List, and a
+// read-back compares bytes only.
+type dataReader interface {
+	ReadData(ctx context.Context, name string) (store.Record, error)
+}
+
+// readerOf returns the cheapest way to read a record's bytes from src.
+func readerOf(src Source) func(context.Context, string) (store.Record, error) {
+	if d, ok := src.(dataReader); ok {
+		return d.ReadData
+	}
+	return src.Read
 }
 
 // readAhead reads the entries that keep accepts, in order, up to
@@ -31,6 +47,7 @@ type readAhead struct {
 func startReadAhead(ctx context.Context, src Source, entries []store.Entry, keep func(store.Entry) bool) *readAhead {
 	ctx, cancel := context.WithCancel(ctx)
 	ra := &readAhead{src: src, ctx: ctx, cancel: cancel, queue: make(chan chan fetched, readAheadWindow)}
+	read := readerOf(src)
 	go func() {
 		defer close(ra.queue)
 		for _, e := range entries {
@@ -44,7 +61,7 @@ func startReadAhead(ctx context.Context, src Source, entries []store.Entry, keep
 				return
 			}
 			go func(name string) {
-				rec, err := src.Read(ctx, name)
+				rec, err := read(ctx, name)
 				ch <- fetched{name: name, rec: rec, err: err}
 			}(e.Name)
 		}

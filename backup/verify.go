@@ -336,6 +336,9 @@ type Archive struct {
 	size     int64
 	manifest *Manifest
 	closer   io.Closer
+	// file is the opened file's size and modification time when OpenFile
+	// verified it; nil for archives opened from any other ReaderAt.
+	file os.FileInfo
 }
 
 // Open verifies the archive in r and returns it for reading.
@@ -364,7 +367,32 @@ func OpenFile(ctx context.Context, path string) (*Archive, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	a.closer = f
+	a.file = fi
 	return a, nil
+}
+
+// unchanged reports whether the archive is still the file OpenFile
+// verified: same size and modification time, and a footer naming the same
+// length and SHA-256. It lets Apply skip a second full verification of
+// a file; archives not opened from a file get no such shortcut.
+func (a *Archive) unchanged() bool {
+	f, ok := a.r.(*os.File)
+	if !ok || a.file == nil {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Size() != a.file.Size() || !fi.ModTime().Equal(a.file.ModTime()) || fi.Size() != a.size {
+		return false
+	}
+	var b [footerLen]byte
+	if a.size < footerLen {
+		return false
+	}
+	if _, err := f.ReadAt(b[:], a.size-footerLen); err != nil {
+		return false
+	}
+	length, sum, ok := parseFooter(b[:])
+	return ok && length+footerLen == a.manifest.ArchiveSize && sum == a.manifest.ArchiveSHA256
 }
 
 // Close releases the file OpenFile opened.

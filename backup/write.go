@@ -171,8 +171,9 @@ func Write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 	if _, err := out.Write(appendHeader(nil)); err != nil {
 		return sum, fmt.Errorf("backup: write: %w", err)
 	}
+	// Two goroutines: one block is compressed while the next is filled.
 	zw, err := zstd.NewWriter(out,
-		zstd.WithEncoderConcurrency(1),
+		zstd.WithEncoderConcurrency(2),
 		zstd.WithWindowSize(encoderWindow),
 		zstd.WithEncoderCRC(true))
 	if err != nil {

@@ -91,10 +91,12 @@ await() {
 	done
 }
 
-# finish SIDE: ends SIDE's input and waits for it to print its result line
-# (not in a subshell: the decoders are this shell's children).
+# finish SIDE: tells SIDE to stop and waits for it to print its result line
+# (not in a subshell: the decoders are this shell's children). "end" rather
+# than closing the pipe: decoders started later hold copies of its write end.
 finish() {
 	local side=$1 f=${fd[$1]}
+	echo end >&"$f"
 	exec {f}>&-
 	wait "${pid[$side]}" || { cat "$work/$side.out" "$work/$side.err" >&2; exit 1; }
 	unset "pid[$side]"

@@ -19,7 +19,7 @@
 // for WARMUP_SECONDS and at least WARMUP_RECORDS records; then ITERATIONS
 // timed iterations decode whole passes over the set until SECONDS have
 // passed. ITERATIONS "stdin" runs one iteration per line read from standard
-// input until it ends: bench/decode.sh uses it to interleave the iterations
+// input, until a line "end" or the end of input: bench/decode.sh uses it to interleave the iterations
 // of the JVM and Go sides, so that a changing machine load falls on both. It
 // prints a "warmup" line when warm, one "iter" line per iteration and a
 // final "result" line of key=value pairs (the median iteration).
@@ -141,7 +141,10 @@ public final class DecodeBench {
         List<Double> rates = new ArrayList<>();
         List<String> lines = new ArrayList<>();
         for (int it = 0; it < iterations; it++) {
-            if (driven && control.readLine() == null) break;
+            if (driven) {
+                String line = control.readLine();
+                if (line == null || line.equals("end")) break;
+            }
             long n = 0, bytes = 0;
             long alloc0 = threads.getCurrentThreadAllocatedBytes();
             long cpu0 = os.getProcessCpuTime();

@@ -483,6 +483,30 @@ func (s *Store) Read(ctx context.Context, name string) (store.Record, error) {
 	return rec, nil
 }
 
+// ReadData returns one record's bytes and modification time without its
+// ACL: a single getData, where Read adds a getACL. Backup takes ACLs from
+// List (whose getACL per child carries them) and a read-back compares bytes
+// only, so neither needs a second request per record. store.ErrNotFound
+// if absent.
+func (s *Store) ReadData(ctx context.Context, name string) (store.Record, error) {
+	p, err := s.recordPath(name)
+	if err != nil {
+		return store.Record{}, fmt.Errorf("read: %w", err)
+	}
+	var data []byte
+	var st *gozk.Stat
+	err = s.do(ctx, func() (err error) {
+		data, st, err = s.conn.Get(p)
+		return err
+	})
+	if err != nil {
+		return store.Record{}, s.wrap("read", p, err)
+	}
+	rec := store.NewRecord(name, data)
+	rec.ModTime = millis(st.Mtime)
+	return rec, nil
+}
+
 // ReadAll reads names with up to Concurrency requests in flight on the one
 // connection and calls fn once per name, never concurrently, in completion
 // order, with the record or its error (wrapped store.ErrNotFound when
@@ -609,40 +633,55 @@ func (s *Store) WriteBatch(ctx context.Context, recs []store.Record) error {
 	if total > MaxBatchBytes {
 		return fmt.Errorf("write batch of %d records, %d bytes: %w (limit %d; split it)", len(recs), total, ErrBatchTooLarge, MaxBatchBytes)
 	}
+	// A restore writes mostly records that are absent, so the first
+	// attempt creates them all without asking: no exists request per
+	// record, one round trip per batch. Only when the multi fails because
+	// a znode exists (or master_status is missing) are the existence
+	// checks made, pipelined, and the multi sent again.
 	exists := make([]bool, len(recs))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.opts.Concurrency)
-	rootMissing := false
-	var rmu sync.Mutex
-	for i, p := range paths {
-		g.Go(func() error {
-			var ok bool
-			err := s.do(gctx, func() (err error) {
-				ok, _, err = s.conn.Exists(p)
-				return err
-			})
-			if err != nil {
-				return s.wrap("exists", p, err)
-			}
-			exists[i] = ok
-			if !ok {
-				rmu.Lock()
-				rootMissing = true
-				rmu.Unlock()
-			}
+	checked := false
+	for attempt := 0; ; attempt++ {
+		res, err := s.multi(ctx, recs, paths, exists)
+		if err == nil {
 			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return fmt.Errorf("write batch: %w", err)
-	}
-	if rootMissing {
-		// Parents are created outside the transaction; empty
-		// master_status is what a Spark Master would create anyway.
-		if err := s.ensureRoot(ctx); err != nil {
-			return fmt.Errorf("write batch: %w", err)
 		}
+		failed := -1
+		for i, r := range res {
+			// The failing op carries the real error; the others report
+			// ZooKeeper's runtime inconsistency (-2): rolled back.
+			if r.Error != nil && !strings.Contains(r.Error.Error(), "unknown error: -2") {
+				failed = i
+				break
+			}
+		}
+		if failed >= 0 && attempt < 2 {
+			ferr := res[failed].Error
+			switch {
+			case errors.Is(ferr, gozk.ErrNodeExists) && !checked:
+				if err := s.checkExists(ctx, paths, exists); err != nil {
+					return fmt.Errorf("write batch: %w", err)
+				}
+				checked = true
+				continue
+			case errors.Is(ferr, gozk.ErrNoNode) && !exists[failed]:
+				// Parents are created outside the transaction; empty
+				// master_status is what a Spark Master would create anyway.
+				if err := s.ensureRoot(ctx); err != nil {
+					return fmt.Errorf("write batch: %w", err)
+				}
+				continue
+			}
+		}
+		if failed >= 0 {
+			return fmt.Errorf("write batch of %d records, nothing written: %w", len(recs), s.wrap("write", paths[failed], res[failed].Error))
+		}
+		return fmt.Errorf("write batch of %d records: %w", len(recs), s.wrap("multi", s.root, err))
 	}
+}
+
+// multi sends one transaction: a setData for each record marked existing,
+// a create for the others.
+func (s *Store) multi(ctx context.Context, recs []store.Record, paths []string, exists []bool) ([]gozk.MultiResponse, error) {
 	ops := make([]any, len(recs))
 	for i, rec := range recs {
 		if exists[i] {
@@ -656,17 +695,28 @@ func (s *Store) WriteBatch(ctx context.Context, recs []store.Record) error {
 		res, err = s.conn.Multi(ops...)
 		return err
 	})
-	if err == nil {
-		return nil
+	return res, err
+}
+
+// checkExists fills exists with one pipelined exists request per path.
+func (s *Store) checkExists(ctx context.Context, paths []string, exists []bool) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.opts.Concurrency)
+	for i, p := range paths {
+		g.Go(func() error {
+			var ok bool
+			err := s.do(gctx, func() (err error) {
+				ok, _, err = s.conn.Exists(p)
+				return err
+			})
+			if err != nil {
+				return s.wrap("exists", p, err)
+			}
+			exists[i] = ok
+			return nil
+		})
 	}
-	// The failing op carries the real error; the others report ZooKeeper's
-	// runtime inconsistency (-2) because they were rolled back.
-	for i, r := range res {
-		if r.Error != nil && !strings.Contains(r.Error.Error(), "unknown error: -2") {
-			return fmt.Errorf("write batch of %d records, nothing written: %w", len(recs), s.wrap("write", paths[i], r.Error))
-		}
-	}
-	return fmt.Errorf("write batch of %d records: %w", len(recs), s.wrap("multi", s.root, err))
+	return g.Wait()
 }
 
 // Delete removes one record; store.ErrNotFound if absent.

@@ -3,9 +3,9 @@
 // reference it is compared with: every file named in the list is read into
 // memory, the whole set is decoded over and over for a warm-up, then for
 // several timed iterations of whole passes. With -stdin it runs one
-// iteration per line read from standard input until it ends, so that
-// bench/decode.sh can interleave its iterations with the JVM's and a
-// changing machine load falls on both. It prints a "warmup" line when warm,
+// iteration per line read from standard input, until a line "end" or the
+// end of input, so that bench/decode.sh can interleave its iterations with
+// the JVM's and a changing machine load falls on both. It prints a "warmup" line when warm,
 // one "iter" line per iteration and a "result" line of key=value pairs (the
 // median iteration) that bench/decode.sh turns into a Markdown table.
 //
@@ -53,7 +53,7 @@ func main() {
 	warmupRecords := flag.Int64("warmup-records", 200000, "warm up for at least this many records")
 	iterations := flag.Int("iterations", 5, "timed iterations")
 	seconds := flag.Duration("seconds", 5*time.Second, "minimum length of one timed iteration")
-	driven := flag.Bool("stdin", false, "run one timed iteration per line of standard input, until it ends")
+	driven := flag.Bool("stdin", false, "run one timed iteration per line of standard input, until \"end\" or its end")
 	flag.Parse()
 	if *list == "" || *iterations < 1 {
 		log.Fatal("decodebench: -list is required and -iterations must be at least 1")
@@ -79,7 +79,7 @@ func main() {
 	control := bufio.NewScanner(os.Stdin)
 	var its []iteration
 	for i := 0; *driven || i < *iterations; i++ {
-		if *driven && !control.Scan() {
+		if *driven && (!control.Scan() || control.Text() == "end") {
 			break
 		}
 		its = append(its, timed(records, setBytes, *seconds))
