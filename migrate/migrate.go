@@ -220,27 +220,6 @@ func (p Progress) report(e Event) {
 	}
 }
 
-// readEach reads names from s, pipelined when s can, calling fn never
-// concurrently.
-func readEach(ctx context.Context, s Source, names []string, fn func(store.Record, error) error) error {
-	if b, ok := s.(bulkReader); ok {
-		return b.ReadAll(ctx, names, fn)
-	}
-	for _, name := range names {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rec, err := s.Read(ctx, name)
-		if err != nil && rec.Name == "" {
-			rec.Name = name
-		}
-		if err := fn(rec, err); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // PlanMigration reads every Spark record of src, converts it as opts say,
 // and compares it with what dst holds under the same name. Payloads are
 // compared after removing both sides' framing, so a record compressed by
@@ -292,37 +271,29 @@ func PlanMigration(ctx context.Context, src Source, dst Source, opts Options, pr
 		}
 	}
 
-	// Source: convert each record and keep its hashes.
+	// Source: convert each record and keep its hashes; records are read
+	// and converted concurrently, steps updated by one goroutine.
 	var vanished []string
 	var conflictsToRead []string
 	done := 0
-	err = readEach(ctx, src, names, func(rec store.Record, err error) error {
-		st := &p.Steps[index[rec.Name]]
+	err = mapEach(ctx, src, names, func(rec store.Record, err error) (planned, error) {
+		return planRecord(rec, err, &opts)
+	}, func(r planned) error {
+		st := &p.Steps[index[r.name]]
 		done++
-		progress.report(Event{Phase: PhasePlan, Record: rec.Name, Done: done, Total: len(names)})
-		if errors.Is(err, store.ErrNotFound) {
-			vanished = append(vanished, rec.Name)
+		progress.report(Event{Phase: PhasePlan, Record: r.name, Done: done, Total: len(names)})
+		if r.vanished {
+			vanished = append(vanished, r.name)
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("read source %s: %w", rec.Name, err)
-		}
-		st.Size = int64(len(rec.Data))
-		c, err := convert(rec, &opts)
-		var uerr *unconvertibleError
-		if errors.As(err, &uerr) {
-			st.Action, st.Reason = Unconvertible, uerr.reason
+		st.Size = r.size
+		if r.unconv {
+			st.Action, st.Reason = Unconvertible, r.reason
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("convert %s: %w", rec.Name, err)
-		}
-		st.Conversion = c.conversion()
-		st.TargetSize = int64(len(c.data))
-		st.sum = sha256.Sum256(c.data)
-		st.payload = sha256.Sum256(c.payload)
-		if inTarget[rec.Name] {
-			conflictsToRead = append(conflictsToRead, rec.Name)
+		st.Conversion, st.TargetSize, st.sum, st.payload = r.conversion, r.targetSize, r.sum, r.payload
+		if inTarget[r.name] {
+			conflictsToRead = append(conflictsToRead, r.name)
 		}
 		return nil
 	})
@@ -340,7 +311,7 @@ func PlanMigration(ctx context.Context, src Source, dst Source, opts Options, pr
 
 	// Target: compare what exists under the same names.
 	slices.Sort(conflictsToRead)
-	err = readEach(ctx, dst, conflictsToRead, func(rec store.Record, err error) error {
+	err = readTarget(ctx, dst, conflictsToRead, len(dstEntries), func(rec store.Record, err error) error {
 		st := &p.Steps[index[rec.Name]]
 		if errors.Is(err, store.ErrNotFound) {
 			return nil // gone since List: create it
@@ -364,6 +335,47 @@ func PlanMigration(ctx context.Context, src Source, dst Source, opts Options, pr
 		return nil, fmt.Errorf("migration plan: %w", err)
 	}
 	return p, nil
+}
+
+// planned is what planning learnt about one source record.
+type planned struct {
+	name       string
+	vanished   bool // listed, then gone
+	unconv     bool
+	reason     string // why it is unconvertible
+	size       int64
+	conversion string
+	targetSize int64
+	sum        [32]byte
+	payload    [32]byte
+}
+
+// planRecord converts one source record and hashes the result; it runs on
+// several goroutines at once.
+func planRecord(rec store.Record, err error, opts *Options) (planned, error) {
+	r := planned{name: rec.Name}
+	if errors.Is(err, store.ErrNotFound) {
+		r.vanished = true
+		return r, nil
+	}
+	if err != nil {
+		return r, fmt.Errorf("read source %s: %w", rec.Name, err)
+	}
+	r.size = int64(len(rec.Data))
+	c, err := convert(rec, opts)
+	var uerr *unconvertibleError
+	if errors.As(err, &uerr) {
+		r.unconv, r.reason = true, uerr.reason
+		return r, nil
+	}
+	if err != nil {
+		return r, fmt.Errorf("convert %s: %w", rec.Name, err)
+	}
+	r.conversion = c.conversion()
+	r.targetSize = int64(len(c.data))
+	r.sum = sha256.Sum256(c.data)
+	r.payload = sha256.Sum256(c.payload)
+	return r, nil
 }
 
 // sameRecord says whether data, as stored in the target, is what the step
@@ -433,8 +445,66 @@ func defaultCost(r store.Record) int {
 	return n
 }
 
-// readChunk is how many source records Apply holds at once.
-const readChunk = 512
+// readChunk is how many source records Apply reads ahead at once, and
+// batchQueue how many finished batches wait for the writer: together they
+// bound Apply's memory whatever the number of records.
+const (
+	readChunk  = 512
+	batchQueue = 2
+)
+
+// makeBatches reads todo from src chunk by chunk (concurrently within a
+// chunk), converts each record, checks it is what was planned, and sends
+// batches of at most batchBytes in plan order (a larger record goes
+// alone). It stops when ctx is done.
+func (p *Plan) makeBatches(ctx context.Context, src Source, todo []string, index map[string]int, cost func(store.Record) int,
+	batchBytes int, out chan<- []store.Record) error {
+	var batch []store.Record
+	batchCost := 0
+	send := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		select {
+		case out <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		batch, batchCost = nil, 0
+		return nil
+	}
+	for chunk := range slices.Chunk(todo, readChunk) {
+		got := make(map[string]store.Record, len(chunk))
+		err := mapEach(ctx, src, chunk, func(rec store.Record, err error) (store.Record, error) {
+			if err != nil {
+				return rec, fmt.Errorf("read source %s: %w", rec.Name, err)
+			}
+			c, err := convert(rec, &p.opts)
+			if err != nil || sha256.Sum256(c.data) != p.Steps[index[rec.Name]].sum {
+				return rec, fmt.Errorf("%s: %w", rec.Name, ErrSourceChanged)
+			}
+			return store.Record{Entry: store.Entry{Name: rec.Name, Kind: rec.Kind, ID: rec.ID, Size: int64(len(c.data))}, Data: c.data}, nil
+		}, func(rec store.Record) error {
+			got[rec.Name] = rec
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, name := range chunk {
+			rec := got[name]
+			c := cost(rec)
+			if len(batch) > 0 && batchCost+c > batchBytes {
+				if err := send(); err != nil {
+					return err
+				}
+			}
+			batch = append(batch, rec)
+			batchCost += c
+		}
+	}
+	return send()
+}
 
 // Apply carries out the plan: it refuses if the plan has conflicts or
 // unconvertible records, backs the target up, then reads each record to
@@ -475,12 +545,21 @@ func (p *Plan) Apply(ctx context.Context, src Source, dst Target, ao ApplyOption
 		res.Backup = ao.BackupPath
 	}
 
-	var batch []store.Record
-	batchCost := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
+	// Batches are made in plan order by one goroutine, reading and
+	// converting the next chunk of records while the previous batches are
+	// written; one WriteBatch at a time, so a failure leaves a prefix of
+	// whole batches.
+	batches := make(chan []store.Record, batchQueue)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var prodErr error
+	prodDone := make(chan struct{})
+	go func() {
+		defer close(prodDone)
+		defer close(batches)
+		prodErr = p.makeBatches(pctx, src, todo, index, cost, ao.BatchBytes, batches)
+	}()
+	write := func(batch []store.Record) error {
 		for attempt := 0; ; attempt++ {
 			err := dst.WriteBatch(ctx, batch)
 			if err == nil {
@@ -504,40 +583,20 @@ func (p *Plan) Apply(ctx context.Context, src Source, dst Target, ao ApplyOption
 			res.Bytes += int64(len(r.Data))
 		}
 		progress.report(Event{Phase: PhaseWrite, Record: batch[len(batch)-1].Name, Done: res.Written, Total: len(todo), Bytes: res.Bytes})
-		clear(batch)
-		batch, batchCost = batch[:0], 0
 		return nil
 	}
-	for chunk := range slices.Chunk(todo, readChunk) {
-		got := make(map[string]store.Record, len(chunk))
-		err := readEach(ctx, src, chunk, func(rec store.Record, err error) error {
-			if err != nil {
-				return fmt.Errorf("read source %s: %w", rec.Name, err)
+	for batch := range batches {
+		if err := write(batch); err != nil {
+			cancel()
+			for range batches { // let the producer finish
 			}
-			c, err := convert(rec, &p.opts)
-			if err != nil || sha256.Sum256(c.data) != p.Steps[index[rec.Name]].sum {
-				return fmt.Errorf("%s: %w", rec.Name, ErrSourceChanged)
-			}
-			got[rec.Name] = store.Record{Entry: store.Entry{Name: rec.Name, Kind: rec.Kind, ID: rec.ID, Size: int64(len(c.data))}, Data: c.data}
-			return nil
-		})
-		if err != nil {
-			return res, fmt.Errorf("migrate: %w", err)
-		}
-		for _, name := range chunk {
-			rec := got[name]
-			c := cost(rec)
-			if len(batch) > 0 && batchCost+c > ao.BatchBytes {
-				if err := flush(); err != nil {
-					return res, err
-				}
-			}
-			batch = append(batch, rec)
-			batchCost += c
+			<-prodDone
+			return res, err
 		}
 	}
-	if err := flush(); err != nil {
-		return res, err
+	<-prodDone
+	if prodErr != nil {
+		return res, fmt.Errorf("migrate: %w", prodErr)
 	}
 	n, err := p.Verify(ctx, dst, progress)
 	res.Verified = n
@@ -588,7 +647,7 @@ func (p *Plan) Verify(ctx context.Context, dst Source, progress Progress) (int, 
 	}
 	ok := 0
 	var bad []string
-	err := readEach(ctx, dst, names, func(rec store.Record, err error) error {
+	err := readTarget(ctx, dst, names, len(names)+p.Extra, func(rec store.Record, err error) error {
 		if errors.Is(err, store.ErrNotFound) {
 			bad = append(bad, rec.Name+" (missing)")
 			return nil

@@ -90,7 +90,7 @@ It exits 7 when anything is flagged, 0 when the store is clean.`,
 				opts.ZK = acls
 				opts.SparkDir = strings.TrimSuffix(root, "/master_status")
 			}
-			rep, err := audit.Run(ctx, st, opts)
+			rep, err := audit.Run(ctx, st.Store, opts)
 			if err != nil {
 				return err
 			}

@@ -111,7 +111,7 @@ func runBackup(ctx context.Context, st *openedStore, to string, keep int, metric
 	if err != nil {
 		return backupResult{}, err
 	}
-	sum, err := backup.WriteFile(ctx, st, path, info, bar.report("backup"))
+	sum, err := backup.WriteFile(ctx, st.Store, path, info, bar.report("backup"))
 	bar.done()
 	if err != nil {
 		return backupResult{}, fmt.Errorf("backup %s to %s: %w", st, path, err)

@@ -90,7 +90,7 @@ func runLs(ctx context.Context, o *lsOptions, args []string, stdout, stderr io.W
 		return err
 	}
 	defer st.close()
-	inv, err := inventory.Load(ctx, st, inventory.Options{Codec: codec.Options{Codec: st.codec}, Filter: filter})
+	inv, err := inventory.Load(ctx, st.Store, inventory.Options{Codec: codec.Options{Codec: st.codec}, Filter: filter, Encode: format == outputJSON})
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func runLs(ctx context.Context, o *lsOptions, args []string, stdout, stderr io.W
 	case outputTable:
 		writeTables(stdout, inv, o.now())
 	case outputJSON:
-		if err := writeViewJSON(stdout, inv.View()); err != nil {
+		if err := writeViewJSON(stdout, inv); err != nil {
 			return err
 		}
 	default:

@@ -211,7 +211,7 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 		opts.TargetCodec = "" // ZooKeeper's engine never compresses
 	}
 	bar := newProgressBar(stderr)
-	plan, err := migrate.PlanMigration(ctx, src, dst, opts, migrateProgress(bar, "plan"))
+	plan, err := migrate.PlanMigration(ctx, src.Store, dst.Store, opts, migrateProgress(bar, "plan"))
 	bar.done()
 	if err != nil {
 		return err
@@ -241,7 +241,7 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 		return finish(nil)
 	}
 	if refused := plan.Refused(); len(refused) > 0 {
-		_, err := plan.Apply(ctx, src, dst, migrate.ApplyOptions{}, nil) // returns the refusal
+		_, err := plan.Apply(ctx, src.Store, dst.Store, migrate.ApplyOptions{}, nil) // returns the refusal
 		if errors.Is(err, migrate.ErrConflict) {
 			err = fmt.Errorf("%w (%w)", err, backup.ErrConflict)
 		}
@@ -251,7 +251,7 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 		if format == outputTable {
 			fmt.Fprintf(stdout, "nothing to write: %s already holds every record\n", dst)
 		}
-		n, err := plan.Verify(ctx, dst, nil)
+		n, err := plan.Verify(ctx, dst.Store, nil)
 		res.Result = &migrate.Result{Skipped: res.Identical, Verified: n, Left: res.Unconvertible}
 		return finish(err)
 	}
@@ -269,7 +269,7 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 		fmt.Fprintf(stdout, "archiving the target to %s\n", path)
 	}
 	bar = newProgressBar(stderr)
-	r, err := plan.Apply(ctx, src, dst, migrate.ApplyOptions{
+	r, err := plan.Apply(ctx, src.Store, dst.Store, migrate.ApplyOptions{
 		BackupPath: path,
 		BackupInfo: info,
 		Retries:    o.retries,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/recoverctl/recoverctl/internal/inventory"
+	"github.com/recoverctl/recoverctl/store"
 )
 
 // outputFormat is what -o chose. Tables are for people; json and yaml are
@@ -48,23 +50,38 @@ func writeData(w io.Writer, format outputFormat, v any) error {
 	return err
 }
 
-// writeViewJSON streams the /json-shaped view one element at a time, so
-// that printing 100,000 records never holds the whole document twice.
-func writeViewJSON(w io.Writer, v inventory.View) error {
+// writeViewJSON streams the /json-shaped view one element at a time, from
+// the compact JSON the inventory kept (Options.Encode) where it has it, so
+// that printing 100,000 records never holds the document twice.
+func writeViewJSON(w io.Writer, inv *inventory.Inventory) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	fmt.Fprintf(bw, "{\n  \"store\": %s", mustJSON(v.Store))
-	section := func(key string, n int, elem func(int) any) error {
+	fmt.Fprintf(bw, "{\n  \"store\": %s", mustJSON(inv.Store))
+	var indented bytes.Buffer
+	section := func(key string, elems func(yield func(any, json.RawMessage) bool)) error {
 		fmt.Fprintf(bw, ",\n  %q: [", key)
-		for i := range n {
-			b, err := json.MarshalIndent(elem(i), "    ", "  ")
-			if err != nil {
-				return fmt.Errorf("encode %s: %w", key, err)
+		n := 0
+		var err error
+		elems(func(v any, raw json.RawMessage) bool {
+			if raw == nil {
+				if raw, err = json.Marshal(v); err != nil {
+					err = fmt.Errorf("encode %s: %w", key, err)
+					return false
+				}
 			}
-			if i > 0 {
+			indented.Reset()
+			if err = json.Indent(&indented, raw, "    ", "  "); err != nil {
+				return false
+			}
+			if n > 0 {
 				bw.WriteString(",")
 			}
 			bw.WriteString("\n    ")
-			bw.Write(b)
+			bw.Write(indented.Bytes())
+			n++
+			return true
+		})
+		if err != nil {
+			return err
 		}
 		if n > 0 {
 			bw.WriteString("\n  ")
@@ -72,12 +89,33 @@ func writeViewJSON(w io.Writer, v inventory.View) error {
 		bw.WriteString("]")
 		return nil
 	}
+	decoded := func(kind store.Kind) func(yield func(any, json.RawMessage) bool) {
+		return func(yield func(any, json.RawMessage) bool) {
+			for _, it := range inv.Items {
+				if it.Kind == kind && it.Decoded() && !yield(it.ViewElement(), it.Encoded) {
+					return
+				}
+			}
+		}
+	}
 	for _, err := range []error{
-		section("workers", len(v.Workers), func(i int) any { return v.Workers[i] }),
-		section("activeapps", len(v.ActiveApps), func(i int) any { return v.ActiveApps[i] }),
-		section("activedrivers", len(v.ActiveDrivers), func(i int) any { return v.ActiveDrivers[i] }),
-		section("undecodable", len(v.Undecodable), func(i int) any { return v.Undecodable[i] }),
-		section("foreign", len(v.Foreign), func(i int) any { return v.Foreign[i] }),
+		section("workers", decoded(store.KindWorker)),
+		section("activeapps", decoded(store.KindApp)),
+		section("activedrivers", decoded(store.KindDriver)),
+		section("undecodable", func(yield func(any, json.RawMessage) bool) {
+			for _, it := range inv.Items {
+				if !it.Decoded() && !yield(it.Problem(), nil) {
+					return
+				}
+			}
+		}),
+		section("foreign", func(yield func(any, json.RawMessage) bool) {
+			for _, e := range inv.Foreign {
+				if !yield(inventory.Foreign{Name: e.Name, Size: e.Size}, nil) {
+					return
+				}
+			}
+		}),
 	} {
 		if err != nil {
 			return err

@@ -179,7 +179,7 @@ func runPrune(ctx context.Context, sf *storeFlags, o *pruneOptions, rules prune.
 		defer lock.Unlock()
 	}
 	rules.Codec = codec.Options{Codec: st.codec}
-	plan, err := prune.PlanPrune(ctx, st, rules)
+	plan, err := prune.PlanPrune(ctx, st.Store, rules)
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func runPrune(ctx context.Context, sf *storeFlags, o *pruneOptions, rules prune.
 			report(backupEvent(e.Phase, e.Name, e.Done, e.Total))
 		}
 	}
-	r, err := plan.Apply(ctx, st, path, info, progress)
+	r, err := plan.Apply(ctx, st.Store, path, info, progress)
 	bar.done()
 	res.Result = &r
 	if err != nil {

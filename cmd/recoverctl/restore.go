@@ -170,7 +170,7 @@ func runRestore(ctx context.Context, sf *storeFlags, o restoreOptions, format ou
 	}
 
 	bar := newProgressBar(stderr)
-	plan, err := backup.PlanRestore(ctx, a, st, backup.RestoreOptions{Overwrite: o.overwrite}, bar.report("plan"))
+	plan, err := backup.PlanRestore(ctx, a, st.Store, backup.RestoreOptions{Overwrite: o.overwrite}, bar.report("plan"))
 	bar.done()
 	if err != nil {
 		return err
@@ -220,9 +220,9 @@ func runRestore(ctx context.Context, sf *storeFlags, o restoreOptions, format ou
 	if st.zk != nil {
 		batch = min(batch, zk.MaxBatchBytes*2/3)
 	}
-	var target backup.Target = st
+	var target backup.Target = st.Store
 	if o.batchDelay > 0 {
-		target = slowTarget{Target: st, delay: o.batchDelay}
+		target = slowTarget{Target: st.Store, delay: o.batchDelay}
 	}
 	bar = newProgressBar(stderr)
 	ar, err := plan.Apply(ctx, target, batch, bar.report("restore"))
@@ -255,7 +255,7 @@ func checkLive(ctx context.Context, st *openedStore, master string) (livemaster.
 // backupTarget archives the target's records before they are changed; a
 // target with no Spark records needs no backup ("").
 func backupTarget(ctx context.Context, st *openedStore, o restoreOptions, stderr io.Writer) (string, error) {
-	entries, err := st.List(ctx)
+	entries, err := st.Store.List(ctx)
 	if err != nil {
 		return "", fmt.Errorf("restore: list target: %w", err)
 	}
@@ -280,7 +280,7 @@ func backupTarget(ctx context.Context, st *openedStore, o restoreOptions, stderr
 		return "", err
 	}
 	bar := newProgressBar(stderr)
-	_, err = backup.WriteFile(ctx, st, path, info, bar.report("pre-restore backup"))
+	_, err = backup.WriteFile(ctx, st.Store, path, info, bar.report("pre-restore backup"))
 	bar.done()
 	if err != nil {
 		return "", fmt.Errorf("restore: back up the target before writing: %w", err)

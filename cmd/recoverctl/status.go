@@ -75,7 +75,7 @@ func runStatus(ctx context.Context, o *statusOptions, stdout, stderr io.Writer) 
 		return err
 	}
 	defer st.close()
-	inv, err := inventory.Load(ctx, st, inventory.Options{Codec: codec.Options{Codec: st.codec}})
+	inv, err := inventory.Load(ctx, st.Store, inventory.Options{Codec: codec.Options{Codec: st.codec}})
 	if err != nil {
 		return err
 	}

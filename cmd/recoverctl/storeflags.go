@@ -44,7 +44,10 @@ func (f *storeFlags) register(cmd *cobra.Command) {
 
 // openedStore is a store plus what commands may want beyond store.Store.
 type openedStore struct {
-	store.Store
+	// Store is the concrete store behind the interface, so that packages
+	// find the bulk readers (EachRecord, ReadAll) it also implements; pass
+	// it, never the openedStore.
+	Store store.Store
 	zk    *zk.Store // nil unless ZooKeeper
 	fs    *fs.Store // nil unless a directory
 	codec string    // spark.deploy.recoveryCompressionCodec when known
@@ -139,3 +142,6 @@ func (f *storeFlags) fromSparkConf(logf func(string, ...any)) (sparkconf.Recover
 	}
 	return rec, nil
 }
+
+// String names the store for messages.
+func (o *openedStore) String() string { return o.Store.String() }

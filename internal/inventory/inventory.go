@@ -7,6 +7,7 @@ package inventory
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"slices"
@@ -40,6 +41,11 @@ type Item struct {
 	store.Entry
 	Record *codec.Record // nil when nothing could be decoded
 	Err    error         // nil when the record decoded completely
+	// Encoded is the compact JSON of the record's /json-shaped view, set
+	// instead of the typed value when Options.Encode asked for it.
+	Encoded json.RawMessage
+	time    int64
+	decoded bool
 }
 
 // Inventory is everything a store holds.
@@ -60,6 +66,10 @@ type Options struct {
 	// WithACL asks for each record's ACL, which costs ZooKeeper one more
 	// request per record.
 	WithACL bool
+	// Encode keeps each decoded record only as the compact JSON of its
+	// view (Item.Encoded), dropping the typed value: a listing of 100,000
+	// records then holds about what it prints, not the decoded graphs.
+	Encode bool
 }
 
 // Load lists src, reads and decodes every Spark record that passes the filter.
@@ -176,34 +186,41 @@ func scan(ctx context.Context, src Source, sc recordScanner, opts Options) (*Inv
 
 func decode(e store.Entry, data []byte, opts Options) Item {
 	rec, err := codec.Decode(e.Name, data, opts.Codec)
-	if rec != nil && !opts.KeepRaw {
-		rec.Tree = nil
-	}
 	if e.Size == 0 {
 		e.Size = int64(len(data))
 	}
-	return Item{Entry: e, Record: rec, Err: err}
+	it := Item{Entry: e, Record: rec, Err: err}
+	it.decoded = err == nil && rec != nil && (rec.App != nil || rec.Driver != nil || rec.Worker != nil)
+	if rec != nil {
+		switch {
+		case rec.App != nil:
+			it.time = rec.App.StartTime
+		case rec.Driver != nil:
+			it.time = rec.Driver.StartTime
+		}
+	}
+	if rec == nil || opts.KeepRaw {
+		return it
+	}
+	rec.Tree = nil
+	if opts.Encode && it.decoded {
+		if b, err := json.Marshal(it.ViewElement()); err == nil {
+			it.Encoded = b
+			it.Record = &codec.Record{Name: rec.Name, Kind: rec.Kind, Codec: rec.Codec, Serializer: rec.Serializer, Spark: rec.Spark}
+			return it
+		}
+	}
+	detach(rec)
+	return it
 }
 
 // Time is when the record's subject appeared: an app's or driver's start
-// time, a worker's registration time as its id encodes it (zero if unknown).
-func (it Item) Time() int64 {
-	if it.Record == nil {
-		return 0
-	}
-	switch {
-	case it.Record.App != nil:
-		return it.Record.App.StartTime
-	case it.Record.Driver != nil:
-		return it.Record.Driver.StartTime
-	}
-	return 0
-}
+// time (zero for workers, which sort by name: their ids begin with the
+// registration time).
+func (it Item) Time() int64 { return it.time }
 
-// Decoded reports whether the record's typed value is available.
-func (it Item) Decoded() bool {
-	return it.Err == nil && it.Record != nil && (it.Record.App != nil || it.Record.Driver != nil || it.Record.Worker != nil)
-}
+// Decoded reports whether the record decoded to an app, driver or worker.
+func (it Item) Decoded() bool { return it.decoded }
 
 func compareItems(a, b Item) int {
 	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Time(), b.Time()), cmp.Compare(a.Name, b.Name))

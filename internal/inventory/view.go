@@ -76,20 +76,37 @@ func (inv *Inventory) View() View {
 			v.Undecodable = append(v.Undecodable, it.Problem())
 			continue
 		}
-		info := it.Info()
-		switch r := it.Record; {
-		case r.App != nil:
-			v.ActiveApps = append(v.ActiveApps, AppView{r.App, info})
-		case r.Driver != nil:
-			v.ActiveDrivers = append(v.ActiveDrivers, DriverView{r.Driver, info})
-		case r.Worker != nil:
-			v.Workers = append(v.Workers, WorkerView{r.Worker, info})
+		switch x := it.ViewElement().(type) {
+		case AppView:
+			v.ActiveApps = append(v.ActiveApps, x)
+		case DriverView:
+			v.ActiveDrivers = append(v.ActiveDrivers, x)
+		case WorkerView:
+			v.Workers = append(v.Workers, x)
 		}
 	}
 	for _, e := range inv.Foreign {
 		v.Foreign = append(v.Foreign, Foreign{Name: e.Name, Size: e.Size})
 	}
 	return v
+}
+
+// ViewElement is the item as an element of View's workers, activeapps or
+// activedrivers (nil when it holds no typed value).
+func (it Item) ViewElement() any {
+	if it.Record == nil {
+		return nil
+	}
+	info := it.Info()
+	switch r := it.Record; {
+	case r.App != nil:
+		return AppView{r.App, info}
+	case r.Driver != nil:
+		return DriverView{r.Driver, info}
+	case r.Worker != nil:
+		return WorkerView{r.Worker, info}
+	}
+	return nil
 }
 
 // Info is where the item was stored.

@@ -695,7 +695,18 @@ func (s *Store) multi(ctx context.Context, recs []store.Record, paths []string, 
 		res, err = s.conn.Multi(ops...)
 		return err
 	})
+	if abandoned(err) {
+		// The call goes on in the background and may still write res.
+		return nil, err
+	}
 	return res, err
+}
+
+// abandoned reports whether do gave up waiting for a call that is still
+// running: its results must not be read.
+func abandoned(err error) bool {
+	var te *timeoutError
+	return errors.As(err, &te) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // checkExists fills exists with one pipelined exists request per path.
@@ -862,10 +873,12 @@ func (s *Store) EachRecord(ctx context.Context, fn func(store.Record, error) err
 			if err != nil && gctx.Err() != nil {
 				return nil // the cause is reported by whoever cancelled
 			}
-			rec := store.NewRecord(name, data)
+			var rec store.Record
 			if err != nil {
+				rec = store.NewRecord(name, nil) // data may still be written by an abandoned call
 				err = s.wrap("read", p, err)
 			} else {
+				rec = store.NewRecord(name, data)
 				rec.ModTime = millis(st.Mtime)
 			}
 			mu.Lock()

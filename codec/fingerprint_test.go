@@ -1,0 +1,77 @@
+package codec
+
+import (
+	"testing"
+
+	"github.com/recoverctl/recoverctl/codec/javaser"
+)
+
+// A release missing from the table (2.4, 3.3, a future one) matches no
+// release and falls back to the field layout, marked with "~".
+func TestFingerprintUnknownReleaseUsesLayout(t *testing.T) {
+	cases := []struct {
+		descFields []string
+		want       string
+	}{
+		{[]string{"name", "defaultProfile"}, "~3.4+"},
+		{[]string{"name", "resourceReqsPerExecutor"}, "~3.0-3.3"},
+		{[]string{"name", "memoryPerExecutorMB"}, "~2.x"},
+	}
+	for _, c := range cases {
+		fields := map[string]javaser.Value{}
+		for _, f := range c.descFields {
+			fields[f] = nil
+		}
+		desc := synthetic(classAppDesc, fields)
+		desc.Classes[0].Desc.SUID = 42
+		root := synthetic(classAppInfo, map[string]javaser.Value{"desc": desc})
+		root.Classes[0].Desc.SUID = 43
+		fp := fingerprint(root)
+		if fp.Line != c.want || len(fp.Matches) != 0 {
+			t.Errorf("%v: got %+v, want line %s and no match", c.descFields, fp, c.want)
+		}
+	}
+}
+
+func TestFingerprintTableSeparatesEras(t *testing.T) {
+	// From the table itself: the ApplicationInfo SUID alone splits the
+	// releases into eras, and no SUID is claimed by two Scala versions.
+	for class, bySUID := range suidByClass {
+		for suid, set := range bySUID {
+			scala := ""
+			for i, r := range tableReleases {
+				if set&(1<<uint(i)) == 0 {
+					continue
+				}
+				s := r[len(r)-4:]
+				if scala != "" && s != scala {
+					t.Errorf("%s SUID %d shared by Scala %s and %s", class, suid, scala, s)
+				}
+				scala = s
+			}
+		}
+	}
+	if len(tableReleases) < 2 {
+		t.Fatalf("fingerprint table has %d releases; run testdata/fingerprint/gen.sh", len(tableReleases))
+	}
+}
+
+func TestVersionLess(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		less bool
+	}{{"3.9", "3.10", true}, {"3.10", "3.9", false}, {"4.0", "4.0", false}, {"3.5", "4.0", true}, {"2.4", "3.0", true}} {
+		if got := versionLess(c.a, c.b); got != c.less {
+			t.Errorf("versionLess(%s, %s) = %v", c.a, c.b, got)
+		}
+	}
+	set := releaseSet(0)
+	for i, r := range tableReleases {
+		if r == "3.0.3-2.12" || r == "3.2.4-2.12" {
+			set |= 1 << uint(i)
+		}
+	}
+	if got := lineOf(set); got != "3.0-3.2" {
+		t.Errorf("lineOf(3.0.3, 3.2.4) = %q, want 3.0-3.2", got)
+	}
+}
