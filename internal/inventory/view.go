@@ -30,9 +30,13 @@ type WorkerView struct {
 	RecordInfo
 }
 
-// AppView is one application record.
+// AppView is one application record. The Master's JSON also carries the
+// pre-3.2 names of two fields (the only ones Spark 3.0 and 3.1 write), so
+// scripts written against any version find them.
 type AppView struct {
 	*codec.App
+	MemoryPerSlave    int32                       `json:"memoryperslave"`
+	ResourcesPerSlave []codec.ResourceRequirement `json:"resourcesperslave"`
 	RecordInfo
 }
 
@@ -100,7 +104,7 @@ func (it Item) ViewElement() any {
 	info := it.Info()
 	switch r := it.Record; {
 	case r.App != nil:
-		return AppView{r.App, info}
+		return AppView{App: r.App, MemoryPerSlave: r.App.MemoryPerExecutor, ResourcesPerSlave: r.App.ResourcesPerExecutor, RecordInfo: info}
 	case r.Driver != nil:
 		return DriverView{r.Driver, info}
 	case r.Worker != nil:
