@@ -18,7 +18,8 @@ apt_install() {
 }
 
 command -v go >/dev/null || { echo "setup: Go is required (https://go.dev/doc/install)" >&2; exit 1; }
-command -v java >/dev/null || apt_install openjdk-17-jre-headless
+# javac too: the end-to-end tests compile a tiny Spark application.
+command -v javac >/dev/null || apt_install openjdk-17-jdk-headless
 [ -f /usr/share/java/zookeeper.jar ] || apt_install zookeeper
 command -v curl >/dev/null || apt_install curl
 

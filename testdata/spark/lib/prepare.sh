@@ -28,7 +28,7 @@ spark_home() {
   <dependencies>
     <dependency><groupId>org.apache.spark</groupId><artifactId>spark-core_2.13</artifactId><version>$ver</version></dependency>
     <!-- provided-scope in spark-core but shipped in every Spark distribution; Curator needs it. -->
-    <dependency><groupId>com.google.guava</groupId><artifactId>guava</artifactId></dependency>
+    <dependency><groupId>com.google.guava</groupId><artifactId>guava</artifactId><scope>compile</scope></dependency>
   </dependencies>
 </project>
 EOF
