@@ -67,7 +67,11 @@ func TestLsGolden(t *testing.T) {
 				t.Fatalf("ls: %v (stderr %s)", err, stderr.String())
 			}
 			// The store address names the checkout's path; keep it stable.
-			out := strings.ReplaceAll(stdout.String(), o.store.fsDir, "RECORDS")
+			abs, err := filepath.Abs(o.store.fsDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := strings.ReplaceAll(stdout.String(), abs, "RECORDS")
 			golden(t, tc.golden, []byte(out))
 		})
 	}
