@@ -47,7 +47,11 @@ type statusReport struct {
 	Drivers     int            `json:"drivers"`
 	Undecodable int            `json:"undecodable"`
 	Foreign     []string       `json:"foreign"`
-	Spark       map[string]int `json:"sparkversions"` // version line -> records
+	// Spark is the release line every record agrees with (one Master wrote
+	// them all); SparkPerRecord counts what each record alone suggests.
+	Spark          string         `json:"sparkversion"`
+	SparkReleases  []string       `json:"sparkreleases"`
+	SparkPerRecord map[string]int `json:"sparkversions"`
 	Serializers map[string]int `json:"serializers"`
 	Codecs      map[string]int `json:"codecs,omitempty"`
 	Election    *electionState `json:"leaderelection,omitempty"` // ZooKeeper only
@@ -79,7 +83,8 @@ func runStatus(ctx context.Context, o *statusOptions, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	rep := statusReport{Store: inv.Store, Foreign: []string{}, Spark: map[string]int{}, Serializers: map[string]int{}, Codecs: map[string]int{}}
+	rep := statusReport{Store: inv.Store, Foreign: []string{}, SparkReleases: []string{}, SparkPerRecord: map[string]int{}, Serializers: map[string]int{}, Codecs: map[string]int{}}
+	var fps []codec.Fingerprint
 	counts := inv.Counts()
 	rep.Workers, rep.Apps, rep.Drivers = counts[store.KindWorker], counts[store.KindApp], counts[store.KindDriver]
 	rep.Undecodable = len(inv.Undecodable())
@@ -96,12 +101,15 @@ func runStatus(ctx context.Context, o *statusOptions, stdout, stderr io.Writer) 
 		if it.Record.Codec != "" {
 			rep.Codecs[it.Record.Codec]++
 		}
-		if line := it.Record.Spark.Line; line != "" {
-			if it.Record.Spark.Scala != "" {
-				line += " (Scala " + it.Record.Spark.Scala + ")"
-			}
-			rep.Spark[line]++
+		if line := sparkLine(it.Record.Spark); line != "" {
+			rep.SparkPerRecord[line]++
+			fps = append(fps, it.Record.Spark)
 		}
+	}
+	if len(fps) > 0 {
+		all := codec.Combine(fps...)
+		rep.Spark = sparkLine(all)
+		rep.SparkReleases = append(rep.SparkReleases, all.Matches...)
 	}
 	if st.zk != nil {
 		ps, err := st.zk.Leaders(ctx)
@@ -131,7 +139,14 @@ func writeStatus(w io.Writer, r statusReport) {
 	fmt.Fprintf(w, "records:      %d workers, %d apps, %d drivers\n", r.Workers, r.Apps, r.Drivers)
 	fmt.Fprintf(w, "undecodable:  %d\n", r.Undecodable)
 	fmt.Fprintf(w, "foreign:      %d%s\n", len(r.Foreign), list(r.Foreign))
-	fmt.Fprintf(w, "written by:   %s\n", tally(r.Spark, "unknown"))
+	switch {
+	case r.Spark == "":
+		fmt.Fprintf(w, "written by:   unknown\n")
+	case len(r.SparkReleases) > 0:
+		fmt.Fprintf(w, "written by:   Spark %s (consistent with %s)\n", r.Spark, strings.Join(r.SparkReleases, ", "))
+	default:
+		fmt.Fprintf(w, "written by:   Spark %s\n", r.Spark)
+	}
 	fmt.Fprintf(w, "serializer:   %s\n", tally(r.Serializers, "-"))
 	if len(r.Codecs) > 0 {
 		fmt.Fprintf(w, "compression:  %s\n", tally(r.Codecs, "-"))
@@ -151,6 +166,16 @@ func writeStatus(w io.Writer, r statusReport) {
 			}
 		}
 	}
+}
+
+func sparkLine(fp codec.Fingerprint) string {
+	if fp.Line == "" {
+		return ""
+	}
+	if fp.Scala != "" {
+		return fp.Line + " (Scala " + fp.Scala + ")"
+	}
+	return fp.Line
 }
 
 func list(names []string) string {
