@@ -41,20 +41,20 @@ layouts and serialVersionUIDs). Exit code 3 when some records are undecodable.`,
 
 // statusReport is the data of `recoverctl status`.
 type statusReport struct {
-	Store       string         `json:"store"`
-	Workers     int            `json:"workers"`
-	Apps        int            `json:"apps"`
-	Drivers     int            `json:"drivers"`
-	Undecodable int            `json:"undecodable"`
-	Foreign     []string       `json:"foreign"`
+	Store       string   `json:"store"`
+	Workers     int      `json:"workers"`
+	Apps        int      `json:"apps"`
+	Drivers     int      `json:"drivers"`
+	Undecodable int      `json:"undecodable"`
+	Foreign     []string `json:"foreign"`
 	// Spark is the release line every record agrees with (one Master wrote
 	// them all); SparkPerRecord counts what each record alone suggests.
 	Spark          string         `json:"sparkversion"`
 	SparkReleases  []string       `json:"sparkreleases"`
 	SparkPerRecord map[string]int `json:"sparkversions"`
-	Serializers map[string]int `json:"serializers"`
-	Codecs      map[string]int `json:"codecs,omitempty"`
-	Election    *electionState `json:"leaderelection,omitempty"` // ZooKeeper only
+	Serializers    map[string]int `json:"serializers"`
+	Codecs         map[string]int `json:"codecs,omitempty"`
+	Election       *electionState `json:"leaderelection,omitempty"` // ZooKeeper only
 }
 
 type electionState struct {
