@@ -106,7 +106,7 @@ func convert(rec store.Record, opts *Options) (converted, error) {
 			// Already framed as the target reads it: copy as is, so a
 			// Spark-written file stays byte-identical.
 			c.data = rec.Data
-		} else if c.data, err = compress(opts.TargetCodec, payload); err != nil {
+		} else if c.data, err = envelope.Wrap(opts.TargetCodec, payload); err != nil {
 			return converted{}, err
 		}
 	}
