@@ -3,7 +3,7 @@ package envelope
 import (
 	"encoding/binary"
 	"fmt"
-	
+
 	"github.com/klauspost/compress/snappy/xerial"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
