@@ -32,6 +32,9 @@ if [ "${CI:-}" = "true" ] && [ "$skips" -gt 0 ]; then
 	status=1
 fi
 [ "$status" -eq 0 ] || { echo "go test: $passes passed, $fails failed, $skips skipped"; exit 1; }
+echo "== real servers the tests started"
+echo "ZooKeeper: $(grep -c 'zktest: real ZooKeeper server serving' "$log" || true) standalone servers, $(grep -c 'zktest: real ZooKeeper ensemble' "$log" || true) ensembles"
+echo "Spark: $(grep -c 'sparktest: real Spark Master' "$log" || true) Masters and $(grep -c 'sparktest: real Spark Worker' "$log" || true) Workers"
 
 echo "== fuzz (short)"
 fuzz() { # package target seconds

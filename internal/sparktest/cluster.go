@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -94,6 +95,7 @@ func StartMaster(t testing.TB, home string, o MasterOptions) *Master {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+	t.Logf("sparktest: real Spark Master %s (%s) serving at %s, web UI %s", filepath.Base(home), o.Mode, m.URL(), m.web)
 	return m
 }
 
@@ -223,6 +225,7 @@ func StartWorker(t testing.TB, home, masterURL string, o WorkerOptions) *Worker 
 	if w.id == "" {
 		t.Fatalf("sparktest: worker /json has no id: %v", v)
 	}
+	t.Logf("sparktest: real Spark Worker %s registered with %s", w.id, masterURL)
 	return w
 }
 

@@ -15,6 +15,9 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		unavailable(t, err)
 	}
+	// The test command counts these lines: CI's output shows that tests
+	// really ran against servers.
+	t.Logf("zktest: real ZooKeeper server serving at %s", s.Addr())
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("zookeeper %s log tail (%s):\n%s", s.Addr(), s.LogPath(), s.LogTail(20))
@@ -32,6 +35,7 @@ func StartEnsemble(t testing.TB, n int) *Ensemble {
 	if err != nil {
 		unavailable(t, err)
 	}
+	t.Logf("zktest: real ZooKeeper ensemble of %d serving at %s", n, e.ConnectString())
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, s := range e.Servers {
