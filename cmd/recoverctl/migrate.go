@@ -183,22 +183,15 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 			continue
 		}
 		res.LiveMaster = append(res.LiveMaster, live)
-		switch {
-		case o.dryRun:
-			fmt.Fprintf(stderr, "recoverctl: warning: %s: %v (a real migration would refuse without --force)\n", st, live.Err())
-		case o.force:
-			fmt.Fprintf(stderr, "recoverctl: warning: --force: migrating although %s: %v\n", st, live.Err())
-		default:
-			return fmt.Errorf("migrate %s -> %s refused: %s: %w (stop the Masters first, or pass --force)", src, dst, st, live.Err())
+		if err := refuseLive(live, st, o.dryRun, o.force, stderr); err != nil {
+			return fmt.Errorf("migrate %s -> %s refused: %w", src, dst, err)
 		}
 	}
-	if dst.fs != nil && !o.dryRun {
-		lock, err := livemaster.LockDir(dst.fs.Dir())
-		if err != nil {
-			return fmt.Errorf("migrate into %s refused: %w", dst, err)
-		}
-		defer lock.Unlock()
+	unlock, err := lockForWriting(dst, o.dryRun)
+	if err != nil {
+		return fmt.Errorf("migrate into %s refused: %w", dst, err)
 	}
+	defer unlock()
 
 	opts := migrate.Options{
 		SourceCodec:       src.codec,

@@ -162,22 +162,15 @@ func runPrune(ctx context.Context, sf *storeFlags, o *pruneOptions, rules prune.
 	}
 	if live.Live() {
 		res.LiveMaster = &live
-		switch {
-		case o.dryRun:
-			fmt.Fprintf(stderr, "recoverctl: warning: %v (a real prune would refuse without --force)\n", live.Err())
-		case o.force:
-			fmt.Fprintf(stderr, "recoverctl: warning: --force: pruning although %v\n", live.Err())
-		default:
-			return fmt.Errorf("prune %s refused: %w (stop the Masters first, or pass --force)", st, live.Err())
-		}
 	}
-	if st.fs != nil && !o.dryRun {
-		lock, err := livemaster.LockDir(st.fs.Dir())
-		if err != nil {
-			return fmt.Errorf("prune %s refused: %w", st, err)
-		}
-		defer lock.Unlock()
+	if err := refuseLive(live, st, o.dryRun, o.force, stderr); err != nil {
+		return fmt.Errorf("prune refused: %w", err)
 	}
+	unlock, err := lockForWriting(st, o.dryRun)
+	if err != nil {
+		return fmt.Errorf("prune %s refused: %w", st, err)
+	}
+	defer unlock()
 	rules.Codec = codec.Options{Codec: st.codec}
 	plan, err := prune.PlanPrune(ctx, st.Store, rules)
 	if err != nil {

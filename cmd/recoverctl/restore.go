@@ -152,22 +152,15 @@ func runRestore(ctx context.Context, sf *storeFlags, o restoreOptions, format ou
 	}
 	if live.Live() {
 		res.LiveMaster = &live
-		switch {
-		case o.dryRun:
-			fmt.Fprintf(stderr, "recoverctl: warning: %v (a real restore would refuse without --force)\n", live.Err())
-		case o.force:
-			fmt.Fprintf(stderr, "recoverctl: warning: --force: restoring although %v\n", live.Err())
-		default:
-			return fmt.Errorf("restore into %s refused: %w (stop the Masters first, or pass --force)", st, live.Err())
-		}
 	}
-	if st.fs != nil && !o.dryRun {
-		lock, err := livemaster.LockDir(st.fs.Dir())
-		if err != nil {
-			return fmt.Errorf("restore into %s refused: %w", st, err)
-		}
-		defer lock.Unlock()
+	if err := refuseLive(live, st, o.dryRun, o.force, stderr); err != nil {
+		return fmt.Errorf("restore refused: %w", err)
 	}
+	unlock, err := lockForWriting(st, o.dryRun)
+	if err != nil {
+		return fmt.Errorf("restore into %s refused: %w", st, err)
+	}
+	defer unlock()
 
 	bar := newProgressBar(stderr)
 	plan, err := backup.PlanRestore(ctx, a, st.Store, backup.RestoreOptions{Overwrite: o.overwrite}, bar.report("plan"))
