@@ -26,6 +26,9 @@ passes=$(grep -c -- '--- PASS' "$log" || true)
 fails=$(grep -c -- '--- FAIL' "$log" || true)
 if [ "$status" -ne 0 ]; then
 	echo "== failures:"; grep -B2 -A30 -- '--- FAIL' "$log" | head -200
+	# go test -v streams t.Log/t.Error lines as they happen, away from the
+	# --- FAIL line: show what the tests said.
+	echo "== test messages:"; grep -E '^\s+[A-Za-z0-9_]+\.go:[0-9]+:' "$log" | grep -v -e 'zktest: real' -e 'sparktest: real' | tail -80
 fi
 if [ "${CI:-}" = "true" ] && [ "$skips" -gt 0 ]; then
 	echo "== tests skipped under CI=true (not allowed):"; grep -A3 -- '--- SKIP' "$log"

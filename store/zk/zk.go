@@ -512,6 +512,17 @@ func (s *Store) ReadData(ctx context.Context, name string) (store.Record, error)
 // order, with the record or its error (wrapped store.ErrNotFound when
 // absent). An error returned by fn stops ReadAll and is returned.
 func (s *Store) ReadAll(ctx context.Context, names []string, fn func(store.Record, error) error) error {
+	return s.readEach(ctx, names, s.Read, false, fn)
+}
+
+// readEach is the one pipeline behind ReadAll and EachRecord: read runs for
+// every name with up to Concurrency requests in flight on the one
+// connection (go-zookeeper matches answers by xid), and fn gets each result
+// never concurrently, in completion order. A record deleted meanwhile is
+// dropped when skipGone is set. After fn's first error the later answers
+// are dropped and that error is returned.
+func (s *Store) readEach(ctx context.Context, names []string, read func(context.Context, string) (store.Record, error),
+	skipGone bool, fn func(store.Record, error) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.opts.Concurrency)
 	var mu sync.Mutex
@@ -521,12 +532,15 @@ func (s *Store) ReadAll(ctx context.Context, names []string, fn func(store.Recor
 			break
 		}
 		g.Go(func() error {
-			rec, err := s.Read(gctx, name)
+			rec, err := read(gctx, name)
 			if err != nil && gctx.Err() != nil {
 				return nil // the cause is reported by the goroutine that cancelled
 			}
+			if skipGone && errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
 			if err != nil && rec.Name == "" {
-				rec.Name = name
+				rec = store.NewRecord(name, nil)
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -851,50 +865,5 @@ func (s *Store) EachRecord(ctx context.Context, fn func(store.Record, error) err
 		}
 		return err
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.opts.Concurrency)
-	var mu sync.Mutex
-	stopped := false // fn failed: later answers are dropped
-	for _, name := range names {
-		if gctx.Err() != nil {
-			break
-		}
-		g.Go(func() error {
-			p := s.root + "/" + name
-			var data []byte
-			var st *gozk.Stat
-			err := s.do(gctx, func() (err error) {
-				data, st, err = s.conn.Get(p)
-				return err
-			})
-			if errors.Is(err, gozk.ErrNoNode) {
-				return nil // deleted since getChildren
-			}
-			if err != nil && gctx.Err() != nil {
-				return nil // the cause is reported by whoever cancelled
-			}
-			var rec store.Record
-			if err != nil {
-				rec = store.NewRecord(name, nil) // data may still be written by an abandoned call
-				err = s.wrap("read", p, err)
-			} else {
-				rec = store.NewRecord(name, data)
-				rec.ModTime = millis(st.Mtime)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if stopped {
-				return nil
-			}
-			if err := fn(rec, err); err != nil {
-				stopped = true
-				return err
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	return ctx.Err()
+	return s.readEach(ctx, names, s.ReadData, true, fn)
 }

@@ -421,9 +421,17 @@ func TestEnsembleOneDown(t *testing.T) {
 		if err := e.StartServer(i); err != nil {
 			t.Fatal(err)
 		}
+		// The restarted member must be back in the quorum before the next
+		// one goes down, or two of three would be missing.
+		if err := e.WaitQuorum(60 * time.Second); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// A fresh client also connects with one member down.
 	if err := e.StopServer(1); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.WaitQuorum(60 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 	s2 := open(t, zk.Options{Servers: e.ConnectString() + "/ens"})
@@ -434,9 +442,10 @@ func TestEnsembleOneDown(t *testing.T) {
 
 // retry absorbs the reconnect after the session's own server went away
 // (ErrUnavailable for the requests in flight); anything else fails at once.
+// A loaded 2-core machine can take seconds to re-elect and reconnect.
 func retry(op func() error) error {
 	var err error
-	for range 20 {
+	for range 120 {
 		if err = op(); err == nil || !errors.Is(err, store.ErrUnavailable) {
 			return err
 		}
