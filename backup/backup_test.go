@@ -276,6 +276,68 @@ func TestWriteFileLeavesNothingOnFailure(t *testing.T) {
 	}
 }
 
+// flipWriter inverts the byte at offset at of what passes through it.
+type flipWriter struct {
+	w      io.Writer
+	at, of int64
+}
+
+func (f *flipWriter) Write(p []byte) (int, error) {
+	if i := f.at - f.of; i >= 0 && i < int64(len(p)) {
+		p = slices.Clone(p)
+		p[i] ^= 0xff
+	}
+	f.of += int64(len(p))
+	return f.w.Write(p)
+}
+
+// TestWriteFileCatchesDamage damages an archive at each step between the
+// encoder and the renamed file: WriteFile must refuse it and leave nothing
+// behind. The first case has a footer that matches the damaged bytes, so
+// only the verification that runs while writing, decoding every record,
+// can catch it.
+func TestWriteFileCatchesDamage(t *testing.T) {
+	flip := func(at int64) func(io.Writer) io.Writer {
+		return func(w io.Writer) io.Writer { return &flipWriter{w: w, at: at} }
+	}
+	cases := []struct {
+		name      string
+		hk        hooks
+		want, not error
+	}{
+		{"compressed body, footer hash over the damage", hooks{body: flip(1000)}, ErrDamaged, ErrChecksum},
+		{"bytes to the file and the check", hooks{stream: flip(3000)}, ErrChecksum, nil},
+		{"file after fsync", hooks{synced: func(f *os.File) error {
+			var b [1]byte
+			if _, err := f.ReadAt(b[:], 2000); err != nil {
+				return err
+			}
+			b[0] ^= 0x01
+			_, err := f.WriteAt(b[:], 2000)
+			return err
+		}}, ErrChecksum, nil},
+		{"file truncated after fsync", hooks{synced: func(f *os.File) error {
+			fi, err := f.Stat()
+			if err != nil {
+				return err
+			}
+			return f.Truncate(fi.Size() - 1)
+		}}, ErrTruncated, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			_, err := writeFile(context.Background(), newStreamSource(2000, 2600), filepath.Join(dir, "a.rctl.zst"), testInfo, nil, &c.hk)
+			var de *DamageError
+			if !errors.As(err, &de) || !errors.Is(err, c.want) || c.not != nil && errors.Is(err, c.not) {
+				t.Fatalf("got %v, want a *DamageError matching %v", err, c.want)
+			}
+			t.Log(err)
+			assertDir(t, dir)
+		})
+	}
+}
+
 func assertDir(t *testing.T, dir string, want ...string) {
 	t.Helper()
 	des, err := os.ReadDir(dir)

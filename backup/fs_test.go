@@ -3,6 +3,7 @@ package backup
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -88,5 +89,53 @@ func TestFilesystemRoundTrip(t *testing.T) {
 	restore(15)
 	if _, err := os.Stat(filepath.Join(dstDir, "lost+found.txt")); !os.IsNotExist(err) {
 		t.Fatal("foreign entry was restored")
+	}
+}
+
+// TestFilesystemManyRecords backs up more records than the read-ahead
+// window, of sizes that go up and down, so that the readers reuse their
+// buffers for records larger and smaller than the one before: every record
+// must come back as it was.
+func TestFilesystemManyRecords(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	want := map[string][]byte{}
+	for i := range 1000 {
+		name := fmt.Sprintf("app_app-20261128043000-%04d", i)
+		size := []int{0, 3000, 17, 70000, 512, 4096, 1}[i%7] + i
+		want[name] = synthRecord(name, size, uint64(i))
+		if err := os.WriteFile(filepath.Join(dir, name), want[name], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := fs.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "a.rctl.zst")
+	sum, err := WriteFile(ctx, src, path, Info{StoreKind: "fs", Version: "test"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Records != len(want) {
+		t.Fatalf("archived %d records, want %d", sum.Records, len(want))
+	}
+	a, err := OpenFile(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	n := 0
+	for r, err := range a.Records(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(r.Data, want[r.Name]) {
+			t.Fatalf("%s: %d bytes differ from the %d written", r.Name, len(r.Data), len(want[r.Name]))
+		}
+		n++
+	}
+	if n != len(want) {
+		t.Fatalf("archive holds %d records, want %d", n, len(want))
 	}
 }

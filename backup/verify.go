@@ -136,6 +136,10 @@ func (sc *scan) stream(ctx context.Context) (*Manifest, bool, error) {
 	tr := tar.NewReader(dec)
 	digest := sha256.New()
 	buf := make([]byte, 32<<10)
+	var line []byte
+	h := sha256.New()
+	var got [sha256.Size]byte
+	var lr io.LimitedReader
 	var prev string
 	var count int
 	var bytes int64
@@ -188,13 +192,14 @@ func (sc *scan) stream(ctx context.Context) (*Manifest, bool, error) {
 			return nil, true, err
 		}
 		var data []byte
-		h := sha256.New()
+		h.Reset()
 		if sc.withData {
 			data = make([]byte, hdr.Size)
 			_, err = io.ReadFull(tr, data)
 			h.Write(data)
 		} else {
-			_, err = io.CopyBuffer(h, io.LimitReader(tr, hdr.Size), buf)
+			lr.R, lr.N = tr, hdr.Size
+			_, err = io.CopyBuffer(h, &lr, buf)
 		}
 		if err != nil {
 			if rerr := sc.s.readErr(); rerr != nil {
@@ -202,10 +207,11 @@ func (sc *scan) stream(ctx context.Context) (*Manifest, bool, error) {
 			}
 			return nil, true, sc.damage("record data: %v", err)
 		}
-		if [32]byte(h.Sum(nil)) != e.SHA256 {
+		if [32]byte(h.Sum(got[:0])) != e.SHA256 {
 			return nil, true, sc.damage("record bytes do not match their SHA-256")
 		}
-		fmt.Fprintf(digest, "%s %d %x\n", e.Name, e.Size, e.SHA256)
+		line = appendDigestLine(line[:0], e.Name, e.Size, e.SHA256)
+		digest.Write(line)
 		count++
 		bytes += e.Size
 		prev = hdr.Name
@@ -231,8 +237,13 @@ func (sc *scan) entry(hdr *tar.Header, prev string) (Entry, error) {
 	if hdr.Size < 0 || hdr.Size > MaxRecordSize {
 		return e, sc.damage("record size %d outside 0..%d", hdr.Size, MaxRecordSize)
 	}
-	sum, err := hex.DecodeString(hdr.PAXRecords[paxSHA256])
-	if err != nil || len(sum) != sha256.Size {
+	hexSum := hdr.PAXRecords[paxSHA256]
+	if len(hexSum) != hex.EncodedLen(sha256.Size) {
+		return e, sc.damage("missing or bad SHA-256 in record header")
+	}
+	var hexBuf [2 * sha256.Size]byte
+	copy(hexBuf[:], hexSum)
+	if _, err := hex.Decode(e.SHA256[:], hexBuf[:]); err != nil {
 		return e, sc.damage("missing or bad SHA-256 in record header")
 	}
 	var acl []store.ACL
@@ -247,7 +258,6 @@ func (sc *scan) entry(hdr *tar.Header, prev string) (Entry, error) {
 	}
 	kind, id := store.ParseName(hdr.Name)
 	e.Entry = store.Entry{Name: hdr.Name, Kind: kind, ID: id, Size: hdr.Size, ModTime: modTime, ACL: acl}
-	e.SHA256 = [32]byte(sum)
 	return e, nil
 }
 

@@ -3,6 +3,7 @@ package backup
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -137,6 +138,22 @@ func (c *countingHash) Write(p []byte) (int, error) {
 // returns and one record at a time. On error w holds a partial archive that
 // Verify rejects; WriteFile never leaves one behind.
 func Write(ctx context.Context, src Source, w io.Writer, info Info, progress Progress) (Summary, error) {
+	return write(ctx, src, w, info, progress, nil)
+}
+
+// hooks lets tests damage an archive on its way out; nil fields do nothing.
+type hooks struct {
+	// body wraps the writer the zstd encoder writes to, before the
+	// archive hash: what it changes, the footer covers.
+	body func(io.Writer) io.Writer
+	// stream wraps the writer WriteFile hands to write: what it changes
+	// reaches the file and the concurrent check, but not the footer.
+	stream func(io.Writer) io.Writer
+	// synced runs on the temporary file after its fsync.
+	synced func(*os.File) error
+}
+
+func write(ctx context.Context, src Source, w io.Writer, info Info, progress Progress, hk *hooks) (Summary, error) {
 	start := time.Now()
 	var sum Summary
 	created := info.Time
@@ -171,8 +188,12 @@ func Write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 	if _, err := out.Write(appendHeader(nil)); err != nil {
 		return sum, fmt.Errorf("backup: write: %w", err)
 	}
+	var body io.Writer = out
+	if hk != nil && hk.body != nil {
+		body = hk.body(out)
+	}
 	// Two goroutines: one block is compressed while the next is filled.
-	zw, err := zstd.NewWriter(out,
+	zw, err := zstd.NewWriter(body,
 		zstd.WithEncoderConcurrency(2),
 		zstd.WithWindowSize(encoderWindow),
 		zstd.WithEncoderCRC(true))
@@ -183,11 +204,17 @@ func Write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 	tw := tar.NewWriter(zw)
 	digest := sha256.New()
 
-	ra := startReadAhead(ctx, src, entries, func(e store.Entry) bool {
+	// The readers hash each record as they read it, beside this goroutine.
+	ra := startHashingReadAhead(ctx, src, entries, func(e store.Entry) bool {
 		kind, _ := store.ParseName(e.Name)
 		return kind != store.KindForeign || info.IncludeForeign
 	})
 	defer ra.stop()
+	// One digest line, tar.Header and PAX map serve every record
+	// (tar.Writer copies what it needs in WriteHeader).
+	var line []byte
+	var hdr tar.Header
+	pax := make(map[string]string, 2)
 	for _, e := range entries {
 		if kind, _ := store.ParseName(e.Name); kind == store.KindForeign && !info.IncludeForeign {
 			continue
@@ -195,7 +222,7 @@ func Write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
-		rec, err := ra.read(e.Name)
+		rec, h, err := ra.readHashed(e.Name)
 		if errors.Is(err, store.ErrNotFound) {
 			sum.Vanished = append(sum.Vanished, e.Name)
 			continue
@@ -214,18 +241,24 @@ func Write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 		if acl == nil {
 			acl = e.ACL
 		}
-		h := sha256.Sum256(rec.Data)
-		hdr, err := recordHeader(e.Name, int64(len(rec.Data)), modTime, acl, h)
+		var aclJSON string
+		if len(acl) > 0 {
+			b, err := json.Marshal(acl)
+			if err != nil {
+				return sum, fmt.Errorf("backup: %s: %w", e.Name, err)
+			}
+			aclJSON = string(b)
+		}
+		setRecordHeader(&hdr, pax, e.Name, int64(len(rec.Data)), modTime, aclJSON, h)
+		err = tw.WriteHeader(&hdr)
+		if err == nil {
+			_, err = tw.Write(rec.Data)
+		}
 		if err != nil {
-			return sum, fmt.Errorf("backup: %s: %w", e.Name, err)
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
 			return sum, fmt.Errorf("backup: write %s: %w", e.Name, err)
 		}
-		if _, err := tw.Write(rec.Data); err != nil {
-			return sum, fmt.Errorf("backup: write %s: %w", e.Name, err)
-		}
-		fmt.Fprintf(digest, "%s %d %x\n", e.Name, len(rec.Data), h)
+		line = appendDigestLine(line[:0], e.Name, int64(len(rec.Data)), h)
+		digest.Write(line)
 		sum.Records++
 		sum.Bytes += int64(len(rec.Data))
 		progress.report(Event{Phase: PhaseBackup, Record: e.Name, Done: sum.Records, Total: total, Bytes: sum.Bytes})
@@ -272,19 +305,19 @@ func Write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 	return sum, nil
 }
 
-func recordHeader(name string, size int64, modTime time.Time, acl []store.ACL, h [32]byte) (*tar.Header, error) {
+// setRecordHeader makes hdr the tar header of one record, with pax (emptied
+// first) as its PAX records. aclJSON is the record's ACL as JSON, "" for
+// none.
+func setRecordHeader(hdr *tar.Header, pax map[string]string, name string, size int64, modTime time.Time, aclJSON string, h [32]byte) {
 	if modTime.IsZero() {
 		modTime = time.Unix(0, 0) // read back as "no modification time"
 	}
-	pax := map[string]string{paxSHA256: hex.EncodeToString(h[:])}
-	if len(acl) > 0 {
-		b, err := json.Marshal(acl)
-		if err != nil {
-			return nil, err
-		}
-		pax[paxACL] = string(b)
+	clear(pax)
+	pax[paxSHA256] = hex.EncodeToString(h[:])
+	if aclJSON != "" {
+		pax[paxACL] = aclJSON
 	}
-	return &tar.Header{
+	*hdr = tar.Header{
 		Typeflag:   tar.TypeReg,
 		Name:       name,
 		Size:       size,
@@ -292,7 +325,7 @@ func recordHeader(name string, size int64, modTime time.Time, acl []store.ACL, h
 		ModTime:    modTime.UTC(),
 		Format:     tar.FormatPAX,
 		PAXRecords: pax,
-	}, nil
+	}
 }
 
 // checkName refuses names that could not round-trip through a store or
@@ -315,10 +348,20 @@ func checkName(name string) error {
 }
 
 // WriteFile writes an archive to path atomically: into a temporary file in
-// the same directory (mode 0600), fsynced, verified by reading it back, then
-// renamed to path and the directory fsynced. It refuses to replace an
-// existing file. On error or cancellation nothing is left behind.
+// the same directory (mode 0600), verified, fsynced, checked by reading it
+// back, then renamed to path and the directory fsynced. It refuses to
+// replace an existing file. On error or cancellation nothing is left behind.
+//
+// The verification runs while the archive is written: a goroutine runs
+// Verify on a copy of the bytes going to the file, and its result must
+// match what Write reports. Reading the fsynced file back then shows that
+// it holds exactly those bytes: its SHA-256 must be the one the footer
+// records, which Verify checked against the archive the file should hold.
 func WriteFile(ctx context.Context, src Source, path string, info Info, progress Progress) (sum Summary, err error) {
+	return writeFile(ctx, src, path, info, progress, nil)
+}
+
+func writeFile(ctx context.Context, src Source, path string, info Info, progress Progress, hk *hooks) (sum Summary, err error) {
 	if _, err := os.Lstat(path); err == nil {
 		return sum, fmt.Errorf("backup: %s: %w", path, ErrArchiveExists)
 	}
@@ -338,22 +381,39 @@ func WriteFile(ctx context.Context, src Source, path string, info Info, progress
 		return sum, fmt.Errorf("backup: %w", err)
 	}
 	bw := bufio.NewWriterSize(f, 256<<10)
-	sum, err = Write(ctx, src, bw, info, progress)
+	check := startCheck(ctx)
+	var w io.Writer = &tee{w: bw, check: check}
+	if hk != nil && hk.stream != nil {
+		w = hk.stream(w)
+	}
+	sum, err = write(ctx, src, w, info, progress, hk)
 	if err != nil {
+		check.wait()
 		return sum, err
 	}
 	if err := bw.Flush(); err != nil {
+		check.wait()
 		return sum, fmt.Errorf("backup: write %s: %w", tmp, err)
 	}
+	// The check catches up while the file is synced.
 	if err := f.Sync(); err != nil {
+		check.wait()
 		return sum, fmt.Errorf("backup: fsync %s: %w", tmp, err)
 	}
-	m, err := Verify(ctx, io.NewSectionReader(f, 0, sum.ArchiveBytes))
+	m, err := check.wait()
 	if err != nil {
 		return sum, fmt.Errorf("backup: verify %s after writing: %w", tmp, err)
 	}
-	if m.ArchiveSHA256 != sum.SHA256 || m.ArchiveSize != sum.ArchiveBytes || m.Records != sum.Records {
+	if m.ArchiveSHA256 != sum.SHA256 || m.ArchiveSize != sum.ArchiveBytes || m.Records != sum.Records || m.Bytes != sum.Bytes {
 		return sum, fmt.Errorf("backup: verify %s after writing: %w", tmp, ErrReadBack)
+	}
+	if hk != nil && hk.synced != nil {
+		if err := hk.synced(f); err != nil {
+			return sum, err
+		}
+	}
+	if err := readBack(ctx, f, sum); err != nil {
+		return sum, fmt.Errorf("backup: verify %s after writing: %w", tmp, err)
 	}
 	if err := f.Close(); err != nil {
 		return sum, fmt.Errorf("backup: close %s: %w", tmp, err)
@@ -370,6 +430,144 @@ func WriteFile(ctx context.Context, src Source, path string, info Info, progress
 	return sum, nil
 }
 
+// readBack reads the written file and checks that it is the archive Write
+// reported: its size, the SHA-256 of everything before the footer, and the
+// footer itself. The concurrent check verified the bytes handed to the
+// file; this shows the file holds them.
+func readBack(ctx context.Context, f *os.File, sum Summary) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() != sum.ArchiveBytes {
+		return &DamageError{Offset: min(fi.Size(), sum.ArchiveBytes), Err: ErrTruncated,
+			What: fmt.Sprintf("file is %d bytes, %d were written", fi.Size(), sum.ArchiveBytes)}
+	}
+	length := sum.ArchiveBytes - footerLen
+	h := sha256.New()
+	buf := make([]byte, 256<<10)
+	r := io.NewSectionReader(f, 0, length)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := r.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read back: %w", err)
+		}
+	}
+	var footer [footerLen]byte
+	if _, err := f.ReadAt(footer[:], length); err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	if [32]byte(h.Sum(nil)) != sum.SHA256 || !bytes.Equal(footer[:], appendFooter(nil, length, sum.SHA256)) {
+		return &DamageError{Offset: -1, Err: ErrChecksum, What: "file read back differs from the archive written"}
+	}
+	return nil
+}
+
+// tee writes to w and hands a copy of what it wrote to check.
+type tee struct {
+	w     io.Writer
+	check *check
+}
+
+func (t *tee) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	t.check.send(p[:n])
+	return n, err
+}
+
+// checkQueue is how many writes the concurrent check may lag behind. Write
+// hands its output over as the encoder compresses each block of at most
+// 128 KiB of tar stream (a few KiB compressed for Spark records), so the
+// copies held for the check stay within a few MiB even for data that does
+// not compress; checkFree of them are kept for reuse.
+const (
+	checkQueue = 16
+	checkFree  = 4
+)
+
+// check runs Verify in a goroutine on the bytes sent to it.
+type check struct {
+	chunks chan []byte // to the verifier; closed by wait
+	free   chan []byte // chunks the verifier is done with
+	done   chan struct{}
+	cur    []byte // chunk being read
+	off    int    // bytes of cur read
+	m      *Manifest
+	err    error
+	closed bool
+}
+
+func startCheck(ctx context.Context) *check {
+	c := &check{
+		chunks: make(chan []byte, checkQueue),
+		free:   make(chan []byte, checkFree),
+		done:   make(chan struct{}),
+	}
+	go func() {
+		defer close(c.done)
+		c.m, c.err = Verify(ctx, (*checkReader)(c))
+	}()
+	return c
+}
+
+// send queues a copy of p for the verifier; once the verifier has
+// returned (it found damage, or ctx ended) it drops p.
+func (c *check) send(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	var b []byte
+	select {
+	case b = <-c.free:
+	default:
+	}
+	b = append(b[:0], p...)
+	select {
+	case c.chunks <- b:
+	case <-c.done:
+	}
+}
+
+// wait ends the input and returns what Verify found.
+func (c *check) wait() (*Manifest, error) {
+	if !c.closed {
+		c.closed = true
+		close(c.chunks)
+	}
+	<-c.done
+	return c.m, c.err
+}
+
+// checkReader is the verifier's side of a check.
+type checkReader check
+
+func (r *checkReader) Read(p []byte) (int, error) {
+	for r.off == len(r.cur) {
+		if r.cur != nil {
+			select {
+			case r.free <- r.cur:
+			default:
+			}
+		}
+		b, ok := <-r.chunks
+		if !ok {
+			r.cur, r.off = nil, 0
+			return 0, io.EOF
+		}
+		r.cur, r.off = b, 0
+	}
+	n := copy(p, r.cur[r.off:])
+	r.off += n
+	return n, nil
+}
+
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
@@ -377,4 +575,15 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// appendDigestLine appends one line of the manifest's records_sha256 input:
+// "<name> <size> <sha256 hex>\n".
+func appendDigestLine(b []byte, name string, size int64, h [32]byte) []byte {
+	b = append(b, name...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, size, 10)
+	b = append(b, ' ')
+	b = hex.AppendEncode(b, h[:])
+	return append(b, '\n')
 }

@@ -414,10 +414,33 @@ func FuzzDecodeRecord(f *testing.F) {
 			f.Add(name, c.records[name])
 		}
 	}
+	var seedName string
+	var seed []byte
+	for _, c := range loadCaptures(f) {
+		for _, name := range sortedNames(c.records) {
+			if c.codec() == "" && seed == nil {
+				seedName, seed = name, c.records[name]
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
 		rec, err := Decode(name, data, Options{})
+		// A reused Decoder, after a real record, must agree with Decode.
+		d := NewDecoder(Options{})
+		if _, err := d.Decode(seedName, seed); err != nil {
+			t.Fatal(err)
+		}
+		again, againErr := d.Decode(name, data)
+		if (err == nil) != (againErr == nil) {
+			t.Fatalf("Decode error %v, reused Decoder error %v", err, againErr)
+		}
 		if err != nil {
 			return
+		}
+		a, _ := json.Marshal([]any{rec.App, rec.Driver, rec.Worker})
+		b, _ := json.Marshal([]any{again.App, again.Driver, again.Worker})
+		if !bytes.Equal(a, b) {
+			t.Fatalf("reused Decoder gives %s, Decode %s", b, a)
 		}
 		set := 0
 		for _, p := range []bool{rec.App != nil, rec.Driver != nil, rec.Worker != nil} {

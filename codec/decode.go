@@ -134,6 +134,30 @@ var codecForms = map[string]envelope.Form{
 // Errors are *ModelError, a *javaser.FormatError carrying the record name,
 // or an envelope error wrapped with the record name.
 func Decode(name string, data []byte, opts Options) (*Record, error) {
+	return decode(name, data, opts, nil)
+}
+
+// Decoder decodes records one after another and reuses the memory of the
+// generic tree: the Tree and Unknown values of the Record it returns are
+// valid only until its next Decode, and the strings of the typed App,
+// Driver and Worker share the bytes passed to Decode, which must not change
+// while they are in use. A listing that encodes each record before the
+// next one allocates a fraction of what Decode does. A Decoder is not safe
+// for concurrent use.
+type Decoder struct {
+	opts Options
+	java javaser.Decoder
+}
+
+// NewDecoder returns a Decoder with opts.
+func NewDecoder(opts Options) *Decoder { return &Decoder{opts: opts} }
+
+// Decode is the package's Decode, with the reuse described at Decoder.
+func (d *Decoder) Decode(name string, data []byte) (*Record, error) {
+	return decode(name, data, d.opts, &d.java)
+}
+
+func decode(name string, data []byte, opts Options, reuse *javaser.Decoder) (*Record, error) {
 	rec := &Record{Name: name, Trailing: -1}
 	kind, named := KindOf(name)
 	if name != "" && !named {
@@ -174,7 +198,17 @@ func Decode(name string, data []byte, opts Options) (*Record, error) {
 
 	jopts := opts.Java
 	jopts.Record = name
-	root, end, err := javaser.Decode(u.Payload, jopts)
+	var (
+		root javaser.Value
+		end  int
+	)
+	if reuse != nil {
+		jopts.ShareInput = true
+		reuse.Reset(u.Payload, jopts)
+		root, end, err = reuse.DecodeRecord()
+	} else {
+		root, end, err = javaser.Decode(u.Payload, jopts)
+	}
 	if err != nil {
 		if rec.Codec != "" {
 			return rec, fmt.Errorf("%w (offset into the decompressed %s payload)", err, rec.Codec)

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/recoverctl/recoverctl/backup"
@@ -510,7 +511,8 @@ func (p *Plan) makeBatches(ctx context.Context, src Source, todo []string, index
 // unconvertible records, backs the target up, then reads each record to
 // write from src again, converts it, checks it is what was planned, and
 // writes it with WriteBatch in batches of at most BatchBytes (a larger
-// record goes alone). Last it reads back every planned record from dst.
+// record goes alone), reading back each written record from dst while
+// later batches are written, and the records found identical last.
 func (p *Plan) Apply(ctx context.Context, src Source, dst Target, ao ApplyOptions, progress Progress) (Result, error) {
 	start := time.Now()
 	res := Result{Left: p.Count(Unconvertible), Skipped: p.Count(Skip)}
@@ -544,6 +546,17 @@ func (p *Plan) Apply(ctx context.Context, src Source, dst Target, ao ApplyOption
 		}
 		res.Backup = ao.BackupPath
 	}
+
+	// Progress comes from the writer and the read-back goroutines.
+	var progressMu sync.Mutex
+	progress = func(report Progress) Progress {
+		return func(e Event) {
+			progressMu.Lock()
+			defer progressMu.Unlock()
+			report.report(e)
+		}
+	}(progress)
+	rb := p.startReadBack(ctx, dst, ao, progress)
 
 	// Batches are made in plan order by one goroutine, reading and
 	// converting the next chunk of records while the previous batches are
@@ -583,6 +596,11 @@ func (p *Plan) Apply(ctx context.Context, src Source, dst Target, ao ApplyOption
 			res.Bytes += int64(len(r.Data))
 		}
 		progress.report(Event{Phase: PhaseWrite, Record: batch[len(batch)-1].Name, Done: res.Written, Total: len(todo), Bytes: res.Bytes})
+		for _, r := range batch {
+			if !rb.add(r.Name) {
+				break // the read-back failed: finish reports it
+			}
+		}
 		return nil
 	}
 	for batch := range batches {
@@ -591,14 +609,21 @@ func (p *Plan) Apply(ctx context.Context, src Source, dst Target, ao ApplyOption
 			for range batches { // let the producer finish
 			}
 			<-prodDone
+			rb.finish()
 			return res, err
 		}
 	}
 	<-prodDone
 	if prodErr != nil {
+		rb.finish()
 		return res, fmt.Errorf("migrate: %w", prodErr)
 	}
-	n, err := p.Verify(ctx, dst, progress)
+	for _, s := range p.Steps {
+		if s.Action == Skip && !rb.add(s.Name) {
+			break
+		}
+	}
+	n, err := rb.finish()
 	res.Verified = n
 	res.Duration = time.Since(start)
 	if err != nil {
@@ -637,40 +662,152 @@ func refusal(refused []Step) error {
 // Verify reads back every record the plan copies or found identical and
 // checks the target holds what the plan says, returning how many matched.
 func (p *Plan) Verify(ctx context.Context, dst Source, progress Progress) (int, error) {
+	v := p.newVerifier(progress)
 	var names []string
-	index := make(map[string]int, len(p.Steps))
-	for i, s := range p.Steps {
+	for _, s := range p.Steps {
 		if s.Action == Create || s.Action == Overwrite || s.Action == Skip {
 			names = append(names, s.Name)
-			index[s.Name] = i
 		}
 	}
-	ok := 0
-	var bad []string
-	err := readTarget(ctx, dst, names, len(names)+p.Extra, func(rec store.Record, err error) error {
-		if errors.Is(err, store.ErrNotFound) {
-			bad = append(bad, rec.Name+" (missing)")
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read back %s: %w", rec.Name, err)
-		}
-		st := &p.Steps[index[rec.Name]]
-		if same, _ := sameRecord(rec.Data, st, &p.opts); same {
-			ok++
-		} else {
-			bad = append(bad, rec.Name)
-		}
-		progress.report(Event{Phase: PhaseVerify, Record: rec.Name, Done: ok + len(bad), Total: len(names)})
+	v.total = len(names)
+	err := readTarget(ctx, dst, names, len(names)+p.Extra, v.check)
+	return v.result(err)
+}
+
+// verifier compares records read back from the target with the plan.
+type verifier struct {
+	p        *Plan
+	index    map[string]int
+	total    int
+	ok       int
+	bad      []string
+	progress Progress
+}
+
+func (p *Plan) newVerifier(progress Progress) *verifier {
+	index := make(map[string]int, len(p.Steps))
+	for i, s := range p.Steps {
+		index[s.Name] = i
+	}
+	return &verifier{p: p, index: index, progress: progress}
+}
+
+// check takes one record read back (or the error reading it).
+func (v *verifier) check(rec store.Record, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		v.bad = append(v.bad, rec.Name+" (missing)")
 		return nil
-	})
+	}
 	if err != nil {
-		return ok, fmt.Errorf("migrate: verify %s: %w", p.Target, err)
+		return fmt.Errorf("read back %s: %w", rec.Name, err)
 	}
-	if len(bad) > 0 {
-		slices.Sort(bad)
-		return ok, fmt.Errorf("migrate: verify %s: %d of %d records (%s): %w", p.Target, len(bad), len(names),
-			strings.Join(bad[:min(3, len(bad))], ", "), ErrReadBack)
+	st := &v.p.Steps[v.index[rec.Name]]
+	if same, _ := sameRecord(rec.Data, st, &v.p.opts); same {
+		v.ok++
+	} else {
+		v.bad = append(v.bad, rec.Name)
 	}
-	return ok, nil
+	v.progress.report(Event{Phase: PhaseVerify, Record: rec.Name, Done: v.ok + len(v.bad), Total: v.total})
+	return nil
+}
+
+func (v *verifier) result(err error) (int, error) {
+	if err != nil {
+		return v.ok, fmt.Errorf("migrate: verify %s: %w", v.p.Target, err)
+	}
+	if len(v.bad) > 0 {
+		slices.Sort(v.bad)
+		return v.ok, fmt.Errorf("migrate: verify %s: %d of %d records (%s): %w", v.p.Target, len(v.bad), v.total,
+			strings.Join(v.bad[:min(3, len(v.bad))], ", "), ErrReadBack)
+	}
+	return v.ok, nil
+}
+
+// readBackWorkers is how many reads Apply's read-back keeps in flight.
+const readBackWorkers = 64
+
+// dataReader is implemented by stores that read a record's bytes more
+// cheaply than Read when its ACL is not wanted (store/zk: one getData
+// instead of getData and getACL).
+type dataReader interface {
+	ReadData(ctx context.Context, name string) (store.Record, error)
+}
+
+// readBack checks records in the target while later batches are written:
+// readBackWorkers goroutines with one read each keep the store's pipeline
+// busy between the writes, so the read-back overlaps the writing rather
+// than adding its whole length after the last batch.
+type readBack struct {
+	names chan string
+	wg    sync.WaitGroup
+	ctx   context.Context
+	mu    sync.Mutex // guards v and err
+	v     *verifier
+	err   error
+}
+
+func (p *Plan) startReadBack(ctx context.Context, dst Source, ao ApplyOptions, progress Progress) *readBack {
+	rb := &readBack{names: make(chan string, readBackWorkers), ctx: ctx, v: p.newVerifier(progress)}
+	rb.v.total = p.Writes() + p.Count(Skip)
+	read := dst.Read
+	if d, ok := dst.(dataReader); ok {
+		read = d.ReadData
+	}
+	for range readBackWorkers {
+		rb.wg.Add(1)
+		go func() {
+			defer rb.wg.Done()
+			for name := range rb.names {
+				rec, err := readRetrying(ctx, read, name, ao)
+				if rec.Name == "" {
+					rec.Name = name
+				}
+				rb.mu.Lock()
+				if rb.err == nil {
+					rb.err = rb.v.check(rec, err)
+				}
+				rb.mu.Unlock()
+			}
+		}()
+	}
+	return rb
+}
+
+// add queues a record to read back; false once the read-back failed.
+func (rb *readBack) add(name string) bool {
+	rb.mu.Lock()
+	failed := rb.err != nil
+	rb.mu.Unlock()
+	if failed || rb.ctx.Err() != nil {
+		return false
+	}
+	select {
+	case rb.names <- name:
+		return true
+	case <-rb.ctx.Done():
+		return false
+	}
+}
+
+// finish waits for the reads queued and returns how many records matched.
+func (rb *readBack) finish() (int, error) {
+	close(rb.names)
+	rb.wg.Wait()
+	return rb.v.result(rb.err)
+}
+
+// readRetrying reads name, again after a pause while the store is
+// unavailable (ZooKeeper restarting), as Apply retries its writes.
+func readRetrying(ctx context.Context, read func(context.Context, string) (store.Record, error), name string, ao ApplyOptions) (store.Record, error) {
+	for attempt := 0; ; attempt++ {
+		rec, err := read(ctx, name)
+		if err == nil || !errors.Is(err, store.ErrUnavailable) || attempt >= ao.Retries || ctx.Err() != nil {
+			return rec, err
+		}
+		select {
+		case <-time.After(ao.RetryWait * time.Duration(attempt+1)):
+		case <-ctx.Done():
+			return rec, ctx.Err()
+		}
+	}
 }

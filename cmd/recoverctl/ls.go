@@ -30,7 +30,9 @@ func newLsCommand() *cobra.Command {
 Records that cannot be decoded are listed with the reason, and the exit code
 is 3. With -o json the output uses the field names and top-level keys of a
 live Master's /json (workers, activeapps, activedrivers), so scripts written
-for a live Master work on a dead one.`,
+for a live Master work on a dead one. The output is sorted, so -o json keeps
+the encoded records in an unlinked temporary file (in $TMPDIR, about the
+size of the output) rather than in memory until the last one is read.`,
 		Example: `  recoverctl ls --fs /var/spark/recovery
   recoverctl ls apps --zk zk1:2181,zk2:2181 --zk-dir /spark -o json
   recoverctl ls workers worker-2026 --spark-conf /opt/spark/conf`,
@@ -90,10 +92,12 @@ func runLs(ctx context.Context, o *lsOptions, args []string, stdout, stderr io.W
 		return err
 	}
 	defer st.close()
-	inv, err := inventory.Load(ctx, st.Store, inventory.Options{Codec: codec.Options{Codec: st.codec}, Filter: filter, Encode: format == outputJSON})
+	inv, err := inventory.Load(ctx, st.Store, inventory.Options{Codec: codec.Options{Codec: st.codec}, Filter: filter,
+		Encode: format == outputJSON, EncodePrefix: viewJSONPrefix, EncodeIndent: viewJSONIndent})
 	if err != nil {
 		return err
 	}
+	defer inv.Close()
 	switch format {
 	case outputTable:
 		writeTables(stdout, inv, o.now())

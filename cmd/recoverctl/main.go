@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/recoverctl/recoverctl/backup"
 	"github.com/recoverctl/recoverctl/internal/livemaster"
@@ -26,7 +27,30 @@ const (
 )
 
 func main() {
-	os.Exit(exitCode(newRootCommand().Execute()))
+	stop := startProfile(os.Getenv("RECOVERCTL_CPUPROFILE"))
+	code := exitCode(newRootCommand().Execute())
+	stop()
+	os.Exit(code)
+}
+
+// startProfile writes a CPU profile to path, for the benchmarks under
+// bench/ (see bench/README.md); an empty path profiles nothing.
+func startProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "recoverctl: RECOVERCTL_CPUPROFILE:", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 const exitCodesHelp = `Exit codes, the same for every command:

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -50,33 +49,36 @@ func writeData(w io.Writer, format outputFormat, v any) error {
 	return err
 }
 
+// The layout of an element of writeViewJSON's arrays, as json.MarshalIndent
+// takes it.
+const (
+	viewJSONPrefix = "    "
+	viewJSONIndent = "  "
+)
+
 // writeViewJSON streams the /json-shaped view one element at a time, from
-// the compact JSON the inventory kept (Options.Encode) where it has it, so
-// that printing 100,000 records never holds the document twice.
+// the JSON the inventory kept (Options.Encode, laid out with viewJSONPrefix
+// and viewJSONIndent) where it has it, so that printing 100,000 records
+// never holds the document twice.
 func writeViewJSON(w io.Writer, inv *inventory.Inventory) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(bw, "{\n  \"store\": %s", mustJSON(inv.Store))
-	var indented bytes.Buffer
 	section := func(key string, elems func(yield func(any, json.RawMessage) bool)) error {
 		fmt.Fprintf(bw, ",\n  %q: [", key)
 		n := 0
 		var err error
 		elems(func(v any, raw json.RawMessage) bool {
 			if raw == nil {
-				if raw, err = json.Marshal(v); err != nil {
+				if raw, err = json.MarshalIndent(v, viewJSONPrefix, viewJSONIndent); err != nil {
 					err = fmt.Errorf("encode %s: %w", key, err)
 					return false
 				}
 			}
-			indented.Reset()
-			if err = json.Indent(&indented, raw, "    ", "  "); err != nil {
-				return false
-			}
 			if n > 0 {
 				bw.WriteString(",")
 			}
-			bw.WriteString("\n    ")
-			bw.Write(indented.Bytes())
+			bw.WriteString("\n" + viewJSONPrefix)
+			bw.Write(raw)
 			n++
 			return true
 		})
@@ -89,10 +91,19 @@ func writeViewJSON(w io.Writer, inv *inventory.Inventory) error {
 		bw.WriteString("]")
 		return nil
 	}
+	var spoolErr error
 	decoded := func(kind store.Kind) func(yield func(any, json.RawMessage) bool) {
 		return func(yield func(any, json.RawMessage) bool) {
 			for _, it := range inv.Items {
-				if it.Kind == kind && it.Decoded() && !yield(it.ViewElement(), it.Encoded) {
+				if it.Kind != kind || !it.Decoded() {
+					continue
+				}
+				raw, err := inv.Encoded(it)
+				if err != nil {
+					spoolErr = fmt.Errorf("%s: %w", it.Name, err)
+					return
+				}
+				if !yield(it.ViewElement(), raw) {
 					return
 				}
 			}
@@ -119,6 +130,9 @@ func writeViewJSON(w io.Writer, inv *inventory.Inventory) error {
 	} {
 		if err != nil {
 			return err
+		}
+		if spoolErr != nil {
+			return spoolErr
 		}
 	}
 	bw.WriteString("\n}\n")

@@ -260,3 +260,35 @@ func TestEndOfStream(t *testing.T) {
 		t.Errorf("Decode of a bare header: %d, %v", end, err)
 	}
 }
+
+// plainASCII must agree with a byte-by-byte test at every length and
+// position of a zero or high byte.
+func TestPlainASCII(t *testing.T) {
+	slow := func(b []byte) bool {
+		for _, c := range b {
+			if c == 0 || c >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	for n := 0; n <= 40; n++ {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('a' + i%26)
+		}
+		if !plainASCII(b) {
+			t.Fatalf("len %d: letters not ASCII", n)
+		}
+		for i := range b {
+			for _, c := range []byte{0, 0x80, 0xc0, 0xff, 0x7f, 0x01} {
+				old := b[i]
+				b[i] = c
+				if got, want := plainASCII(b), slow(b); got != want {
+					t.Fatalf("len %d, byte %d = %#x: got %v, want %v", n, i, c, got, want)
+				}
+				b[i] = old
+			}
+		}
+	}
+}

@@ -34,3 +34,22 @@ func (a *arena) size(inputLen int) int {
 	}
 	return a.chunk
 }
+
+// reset makes the current chunk of every pool reusable. Earlier chunks are
+// left to the garbage collector; the current ones are zeroed, as take
+// promises, and handed out again.
+func (a *arena) reset() {
+	reuse(&a.objs)
+	reuse(&a.descs)
+	reuse(&a.cdata)
+	reuse(&a.values)
+	reuse(&a.fields)
+	reuse(&a.layouts)
+	reuse(&a.strs)
+	a.chunk = 0
+}
+
+func reuse[T any](pool *[]T) {
+	clear(*pool)
+	*pool = (*pool)[:0]
+}

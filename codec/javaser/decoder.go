@@ -7,6 +7,7 @@ import (
 	"math"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 const (
@@ -50,6 +51,10 @@ const maxDepthCap = 10000
 type Options struct {
 	// Record names the record in errors (e.g. "app_app-2026...").
 	Record string
+	// ShareInput makes decoded ASCII strings share the input's memory
+	// instead of one copy of it: for callers that neither modify the input
+	// nor keep any decoded string once they are done with it.
+	ShareInput bool
 	// MaxDepth bounds nesting of objects and class descriptor chains (512;
 	// at most 10000, which keeps the decoder's recursion well inside Go's
 	// stack limit).
@@ -110,11 +115,26 @@ func NewDecoder(data []byte, opts Options) *Decoder {
 	return &Decoder{data: data, opts: opts.withDefaults()}
 }
 
+// Reset points d at a new stream (with opts) and reuses the memory of what it decoded
+// before: every Value d returned so far becomes invalid. It serves callers
+// that are done with each tree before they decode the next (a listing
+// encodes each record as it goes), sparing the allocation of a new tree.
+func (d *Decoder) Reset(data []byte, opts Options) {
+	d.arena.reset()
+	clear(d.handles)
+	clear(d.scratch)
+	*d = Decoder{data: data, opts: opts.withDefaults(), handles: d.handles[:0], arena: d.arena, scratch: d.scratch[:0]}
+}
+
 // Decode reads the stream header and one top-level object, the shape of a
 // Spark recovery record. end is the offset just past that object; end <
 // len(data) means trailing bytes the caller may want to flag.
 func Decode(data []byte, opts Options) (v Value, end int, err error) {
-	d := NewDecoder(data, opts)
+	return NewDecoder(data, opts).DecodeRecord()
+}
+
+// DecodeRecord is Decode on the stream d was made or Reset for.
+func (d *Decoder) DecodeRecord() (v Value, end int, err error) {
 	if err := d.ReadHeader(); err != nil {
 		return nil, d.off, err
 	}
@@ -816,6 +836,28 @@ func (d *Decoder) readUTF(what string) (string, error) {
 
 // modifiedUTF decodes n bytes of Java's modified UTF-8 (DataInput.readUTF):
 // NUL as C0 80, supplementary characters as two 3-byte surrogates.
+// plainASCII reports whether b holds only bytes 0x01 to 0x7f, which modified
+// UTF-8 and Go strings encode the same way. Eight bytes are tested at a time:
+// names and class names make up most of a record.
+func plainASCII(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		// A high bit anywhere, or a zero byte (w-ones borrows into its
+		// high bit where the byte was 0 and w's own high bit was clear).
+		if w&highs != 0 || (w-ones)&^w&highs != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c == 0 || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 func (d *Decoder) modifiedUTF(n int, what string, at int) (string, error) {
 	if n > d.remaining() {
 		return "", d.truncated(what, n)
@@ -824,14 +866,10 @@ func (d *Decoder) modifiedUTF(n int, what string, at int) (string, error) {
 		return "", d.errf(at, "", fmt.Sprintf("%s of %d bytes, more than %d", what, n, d.opts.MaxStringLen), ErrLimit)
 	}
 	b := d.data[d.off : d.off+n]
-	ascii := true
-	for _, c := range b {
-		if c == 0 || c >= 0x80 {
-			ascii = false
-			break
+	if plainASCII(b) {
+		if d.str == "" && len(d.data) > 0 && d.opts.ShareInput {
+			d.str = unsafe.String(&d.data[0], len(d.data))
 		}
-	}
-	if ascii {
 		if d.str == "" && len(d.data) > 0 {
 			if err := d.charge(int64(len(d.data)), "string table", at); err != nil {
 				return "", err

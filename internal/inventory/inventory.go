@@ -5,10 +5,13 @@
 package inventory
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
+
 	"fmt"
+	gojson "github.com/goccy/go-json"
 	"runtime"
 	"slices"
 	"sync"
@@ -39,11 +42,9 @@ type recordScanner interface {
 // Item is one Spark record: where it is, and what it decoded to or why not.
 type Item struct {
 	store.Entry
-	Record *codec.Record // nil when nothing could be decoded
-	Err    error         // nil when the record decoded completely
-	// Encoded is the compact JSON of the record's /json-shaped view, set
-	// instead of the typed value when Options.Encode asked for it.
-	Encoded json.RawMessage
+	Record  *codec.Record // nil when nothing could be decoded
+	Err     error         // nil when the record decoded completely
+	encoded span          // Options.Encode: where the record's JSON is (Inventory.Encoded)
 	time    int64
 	decoded bool
 }
@@ -53,6 +54,25 @@ type Inventory struct {
 	Store   string
 	Items   []Item        // Spark records, sorted by kind then time
 	Foreign []store.Entry // entries that are no Spark record; never touched
+	spool   *spool
+}
+
+// Encoded returns the JSON of an item's /json-shaped view, laid out as
+// Options asked, when Options.Encode kept it instead of the typed value
+// (nil otherwise). The bytes are valid until the next call.
+func (inv *Inventory) Encoded(it Item) (json.RawMessage, error) {
+	if it.encoded.n == 0 || inv.spool == nil {
+		return nil, nil
+	}
+	return inv.spool.read(it.encoded)
+}
+
+// Close releases what Load kept outside memory (the encoded records).
+func (inv *Inventory) Close() error {
+	if inv.spool == nil {
+		return nil
+	}
+	return inv.spool.close()
 }
 
 // Options tune Load.
@@ -66,10 +86,15 @@ type Options struct {
 	// WithACL asks for each record's ACL, which costs ZooKeeper one more
 	// request per record.
 	WithACL bool
-	// Encode keeps each decoded record only as the compact JSON of its
+	// Encode keeps each decoded record only as the JSON of its
 	// view (Item.Encoded), dropping the typed value: a listing of 100,000
 	// records then holds about what it prints, not the decoded graphs.
 	Encode bool
+	// EncodePrefix and EncodeIndent lay out Item.Encoded as
+	// json.MarshalIndent does; both empty means compact. Done here, the
+	// layout costs each decoding goroutine a little rather than the printer
+	// a pass over the whole listing.
+	EncodePrefix, EncodeIndent string
 }
 
 // Load lists src, reads and decodes every Spark record that passes the filter.
@@ -81,7 +106,10 @@ func Load(ctx context.Context, src Source, opts Options) (*Inventory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", src, err)
 	}
-	inv := &Inventory{Store: fmt.Sprint(src)}
+	inv, err := newInventory(src, opts)
+	if err != nil {
+		return nil, err
+	}
 	var names []string
 	byName := make(map[string]store.Entry, len(entries))
 	for _, e := range entries {
@@ -96,6 +124,7 @@ func Load(ctx context.Context, src Source, opts Options) (*Inventory, error) {
 		byName[e.Name] = e
 	}
 	inv.Items = make([]Item, 0, len(names))
+	dec := newDecoder(opts, inv.spool) // add runs on one goroutine
 	add := func(rec store.Record, err error) error {
 		e := byName[rec.Name]
 		if err != nil {
@@ -104,7 +133,7 @@ func Load(ctx context.Context, src Source, opts Options) (*Inventory, error) {
 			inv.Items = append(inv.Items, Item{Entry: e, Err: err})
 			return nil
 		}
-		inv.Items = append(inv.Items, decode(e, rec.Data, opts))
+		inv.Items = append(inv.Items, dec(e, rec.Data))
 		return nil
 	}
 	if br, ok := src.(bulkReader); ok && len(names) > 1 {
@@ -114,6 +143,7 @@ func Load(ctx context.Context, src Source, opts Options) (*Inventory, error) {
 			}
 			return add(rec, err)
 		}); err != nil {
+			inv.Close()
 			return nil, fmt.Errorf("read %s: %w", src, err)
 		}
 	} else {
@@ -126,12 +156,39 @@ func Load(ctx context.Context, src Source, opts Options) (*Inventory, error) {
 			_ = add(rec, err)
 		}
 	}
+	return inv.done()
+}
+
+func newInventory(src Source, opts Options) (*Inventory, error) {
+	inv := &Inventory{Store: fmt.Sprint(src)}
+	if opts.Encode && !opts.KeepRaw {
+		sp, err := newSpool()
+		if err != nil {
+			return nil, err
+		}
+		inv.spool = sp
+	}
+	return inv, nil
+}
+
+// done sorts what Load found and makes the spool readable.
+func (inv *Inventory) done() (*Inventory, error) {
+	slices.SortFunc(inv.Foreign, func(a, b store.Entry) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(inv.Items, compareItems)
+	if inv.spool != nil {
+		if err := inv.spool.finish(); err != nil {
+			inv.Close()
+			return nil, err
+		}
+	}
 	return inv, nil
 }
 
 func scan(ctx context.Context, src Source, sc recordScanner, opts Options) (*Inventory, error) {
-	inv := &Inventory{Store: fmt.Sprint(src)}
+	inv, err := newInventory(src, opts)
+	if err != nil {
+		return nil, err
+	}
 	// The store delivers records one at a time; decoding them on every
 	// core keeps the reader's requests flowing meanwhile.
 	type job struct {
@@ -145,10 +202,11 @@ func scan(ctx context.Context, src Source, sc recordScanner, opts Options) (*Inv
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			dec := newDecoder(opts, inv.spool)
 			for j := range jobs {
 				it := Item{Entry: j.rec.Entry, Err: j.err}
 				if j.err == nil {
-					it = decode(j.rec.Entry, j.rec.Data, opts)
+					it = dec(j.rec.Entry, j.rec.Data)
 				}
 				mu.Lock()
 				inv.Items = append(inv.Items, it)
@@ -156,7 +214,7 @@ func scan(ctx context.Context, src Source, sc recordScanner, opts Options) (*Inv
 			}
 		}()
 	}
-	err := sc.EachRecord(ctx, func(rec store.Record, err error) error {
+	err = sc.EachRecord(ctx, func(rec store.Record, err error) error {
 		e := rec.Entry
 		if e.Kind == store.KindForeign {
 			mu.Lock()
@@ -177,15 +235,40 @@ func scan(ctx context.Context, src Source, sc recordScanner, opts Options) (*Inv
 	close(jobs)
 	wg.Wait()
 	if err != nil {
+		inv.Close()
 		return nil, fmt.Errorf("read %s: %w", src, err)
 	}
-	slices.SortFunc(inv.Foreign, func(a, b store.Entry) int { return cmp.Compare(a.Name, b.Name) })
-	slices.SortFunc(inv.Items, compareItems)
-	return inv, nil
+	return inv.done()
 }
 
-func decode(e store.Entry, data []byte, opts Options) Item {
-	rec, err := codec.Decode(e.Name, data, opts.Codec)
+// newDecoder returns a function that decodes one record into an Item. When
+// each record is encoded at once (Encode without KeepRaw) it reuses one
+// codec.Decoder's memory from record to record, so it must be called from
+// one goroutine at a time.
+func newDecoder(opts Options, sp *spool) func(store.Entry, []byte) Item {
+	if sp == nil {
+		return func(e store.Entry, data []byte) Item {
+			rec, err := codec.Decode(e.Name, data, opts.Codec)
+			return item(e, data, rec, err, opts, nil, nil)
+		}
+	}
+	d := codec.NewDecoder(opts.Codec)
+	enc := newEncoder(opts)
+	return func(e store.Entry, data []byte) Item {
+		rec, err := d.Decode(e.Name, data)
+		it := item(e, data, rec, err, opts, sp, enc)
+		if it.encoded.n == 0 && rec != nil {
+			// Kept as values (an undecodable record, with what was learned):
+			// decode again into memory of its own, which the next record
+			// will not reuse.
+			rec, err = codec.Decode(e.Name, data, opts.Codec)
+			it = item(e, data, rec, err, opts, nil, nil)
+		}
+		return it
+	}
+}
+
+func item(e store.Entry, data []byte, rec *codec.Record, err error, opts Options, sp *spool, enc func(any) ([]byte, error)) Item {
 	if e.Size == 0 {
 		e.Size = int64(len(data))
 	}
@@ -203,15 +286,32 @@ func decode(e store.Entry, data []byte, opts Options) Item {
 		return it
 	}
 	rec.Tree = nil
-	if opts.Encode && it.decoded {
-		if b, err := json.Marshal(it.ViewElement()); err == nil {
-			it.Encoded = b
+	if sp != nil && it.decoded {
+		if b, err := enc(it.ViewElement()); err == nil && len(b) > 0 {
+			if it.encoded = sp.add(b); it.encoded.n == 0 {
+				return it // the spool failed: Load reports it
+			}
 			it.Record = &codec.Record{Name: rec.Name, Kind: rec.Kind, Codec: rec.Codec, Serializer: rec.Serializer, Spark: rec.Spark}
 			return it
 		}
 	}
 	detach(rec)
 	return it
+}
+
+// newEncoder returns a function that encodes a value as Options ask into a
+// buffer it reuses: the bytes are valid until its next call.
+func newEncoder(opts Options) func(any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := gojson.NewEncoder(&buf)
+	enc.SetIndent(opts.EncodePrefix, opts.EncodeIndent)
+	return func(v any) ([]byte, error) {
+		buf.Reset()
+		if err := enc.Encode(v); err != nil {
+			return nil, err
+		}
+		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	}
 }
 
 // Time is when the record's subject appeared: an app's or driver's start

@@ -292,6 +292,17 @@ func FourLetterWord(addr, cmd string, timeout time.Duration) ([]byte, error) {
 }
 
 // Running reports whether the process is alive.
+// Pid is the server JVM's process id, 0 when it is not running (the
+// benchmarks read its CPU time from /proc).
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 func (s *Server) Running() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -17,6 +17,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
 
 	"github.com/recoverctl/recoverctl/store"
 )
@@ -103,60 +106,147 @@ func (s *Store) Problems() []Problem {
 	return slices.Clone(s.problems)
 }
 
+// scanWorkers is how many goroutines Scan uses to stat and open entries.
+// Each entry costs a few system calls; on a cold cache or a network
+// filesystem each one waits, so several run at once.
+const scanWorkers = 16
+
+// scanBatch is how many consecutive entries a Scan worker takes at a time.
+const scanBatch = 256
+
 // Scan is List returning the problems alongside instead of keeping them.
 func (s *Store) Scan(ctx context.Context) ([]store.Entry, []Problem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	des, err := os.ReadDir(s.dir)
+	names, err := readNames(s.dir)
 	if err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return nil, nil, fmt.Errorf("list %s: %w: %w", s.dir, store.ErrUnavailable, err)
 		}
 		return nil, nil, fmt.Errorf("list %s: %w", s.dir, err)
 	}
-	var entries []store.Entry
-	var problems []Problem
-	for _, de := range des {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		name := de.Name()
-		p := filepath.Join(s.dir, name)
-		fi, err := os.Stat(p) // follows symlinks
-		if err != nil {
-			problems = append(problems, Problem{Name: name, Err: err})
-			continue
-		}
-		if !fi.Mode().IsRegular() {
-			problems = append(problems, Problem{Name: name, Err: fmt.Errorf("not a regular file (%s)", fi.Mode().Type())})
-			continue
-		}
-		// Permission bits alone do not say whether we can read (root,
-		// ACLs), so try.
-		f, err := os.Open(p)
-		if err != nil {
-			problems = append(problems, Problem{Name: name, Err: err})
-			continue
-		}
-		f.Close()
-		kind, id := store.ParseName(name)
-		entries = append(entries, store.Entry{Name: name, Kind: kind, ID: id, Size: fi.Size(), ModTime: fi.ModTime()})
+	// Each entry is checked independently into its own slot, so the
+	// result is in name order whatever the interleaving.
+	infos := make([]fileInfo, len(names))
+	errs := make([]error, len(names))
+	prefix := s.dir + string(filepath.Separator)
+	if strings.HasSuffix(s.dir, string(filepath.Separator)) {
+		prefix = s.dir // the root directory
 	}
-	// ReadDir sorts already; sort anyway because the contract says so.
-	slices.SortFunc(entries, func(a, b store.Entry) int { return strings.Compare(a.Name, b.Name) })
-	return entries, problems, nil
+	var next atomic.Int64
+	checkAll := func() error {
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			lo := int(next.Add(scanBatch)) - scanBatch
+			if lo >= len(names) {
+				return nil
+			}
+			for i := lo; i < min(lo+scanBatch, len(names)); i++ {
+				infos[i], errs[i] = check(prefix + names[i])
+			}
+		}
+	}
+	workers := max(1, min(scanWorkers, (len(names)+scanBatch-1)/scanBatch))
+	cerrs := make(chan error, workers)
+	for range workers - 1 {
+		go func() { cerrs <- checkAll() }()
+	}
+	err = checkAll()
+	for range workers - 1 {
+		if cerr := <-cerrs; err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	entries := make([]store.Entry, 0, len(names))
+	var problems []Problem
+	for i, name := range names {
+		if errs[i] != nil {
+			problems = append(problems, Problem{Name: name, Err: errs[i]})
+			continue
+		}
+		kind, id := store.ParseName(name)
+		entries = append(entries, store.Entry{Name: name, Kind: kind, ID: id, Size: infos[i].size, ModTime: infos[i].modTime})
+	}
+	return entries, problems, nil // sorted: names are
+}
+
+// readNames returns the names in dir, sorted. It is os.ReadDir without a
+// DirEntry per name, which Scan does not use (it stats every entry,
+// following symlinks), and with a plain string sort.
+func readNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	slices.Sort(names)
+	return names, err
+}
+
+// fileInfo is what List keeps of a file's Stat.
+type fileInfo struct {
+	size    int64
+	modTime time.Time
+}
+
+// check returns what List reports for the directory entry at p: its size
+// and modification time if it is a regular file (following symlinks) that
+// can be opened, or the problem.
+func check(p string) (fileInfo, error) {
+	fi, err := os.Stat(p) // follows symlinks
+	if err != nil {
+		return fileInfo{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return fileInfo{}, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	// Permission bits alone do not say whether we can read (root, ACLs),
+	// so try. A bare open and close: an *os.File would add several
+	// system calls (non-blocking mode, poller registration) per entry.
+	// O_NONBLOCK keeps the open from hanging should the file have been
+	// replaced by a FIFO since the Stat.
+	for {
+		fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return fileInfo{}, &iofs.PathError{Op: "open", Path: p, Err: err} // as os.Open reports it
+		}
+		syscall.Close(fd)
+		return fileInfo{size: fi.Size(), modTime: fi.ModTime()}, nil
+	}
 }
 
 func (s *Store) path(name string) (string, error) {
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") || strings.ContainsRune(name, filepath.Separator) {
 		return "", fmt.Errorf("%q: %w", name, ErrInvalidName)
 	}
-	return filepath.Join(s.dir, name), nil
+	// filepath.Join(s.dir, name) without cleaning again what is clean
+	// already: s.dir (filepath.Abs cleans) and a name without separators.
+	if strings.HasSuffix(s.dir, string(filepath.Separator)) {
+		return s.dir + name, nil // the root directory
+	}
+	return s.dir + string(filepath.Separator) + name, nil
 }
 
 // Read returns one record; store.ErrNotFound if absent.
 func (s *Store) Read(ctx context.Context, name string) (store.Record, error) {
+	return s.ReadBuffer(ctx, name, nil)
+}
+
+// ReadBuffer is Read into buf's storage when the record fits there: the
+// record's Data then shares it, and the caller must not reuse buf while it
+// still needs the record. A backup that is done with each record before it
+// reads the next one reads a whole directory with a few buffers.
+func (s *Store) ReadBuffer(ctx context.Context, name string, buf []byte) (store.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Record{}, err
 	}
@@ -164,7 +254,11 @@ func (s *Store) Read(ctx context.Context, name string) (store.Record, error) {
 	if err != nil {
 		return store.Record{}, fmt.Errorf("read: %w", err)
 	}
-	f, err := os.Open(p)
+	// O_NONBLOCK: an *os.File opened without it is put into non-blocking
+	// mode and back (four fcntl calls) on its way to the poller, which
+	// refuses regular files anyway; and it keeps a FIFO from hanging the
+	// open (the Stat below refuses it). Reads of a regular file ignore it.
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return store.Record{}, fmt.Errorf("read %s: %w", p, store.ErrNotFound)
@@ -179,7 +273,7 @@ func (s *Store) Read(ctx context.Context, name string) (store.Record, error) {
 	if !fi.Mode().IsRegular() {
 		return store.Record{}, fmt.Errorf("read %s: not a regular file (%s)", p, fi.Mode().Type())
 	}
-	data, err := readAll(f, fi.Size())
+	data, err := readAll(f, fi.Size(), buf)
 	if err != nil {
 		return store.Record{}, fmt.Errorf("read %s: %w", p, err)
 	}
@@ -191,12 +285,16 @@ func (s *Store) Read(ctx context.Context, name string) (store.Record, error) {
 	return rec, nil
 }
 
-// readAll reads f to its end, at most MaxRecordBytes+1 bytes. size is
-// what Stat said: a buffer one byte larger reads a record in one read and
-// sees the end with a second, where io.ReadAll grows its buffer and reads
-// several times.
-func readAll(f *os.File, size int64) ([]byte, error) {
-	buf := make([]byte, 0, min(max(size, 0), MaxRecordBytes)+1)
+// readAll reads f to its end, at most MaxRecordBytes+1 bytes, into buf's
+// storage if it is large enough. size is what Stat said: a buffer one byte
+// larger reads a record in one read and sees the end with a second, where
+// io.ReadAll grows its buffer and reads several times.
+func readAll(f *os.File, size int64, buf []byte) ([]byte, error) {
+	if want := min(max(size, 0), MaxRecordBytes) + 1; int64(cap(buf)) < want {
+		buf = make([]byte, 0, want)
+	} else {
+		buf = buf[:0]
+	}
 	for {
 		n, err := f.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]

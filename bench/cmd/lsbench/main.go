@@ -15,8 +15,10 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -39,6 +41,7 @@ func main() {
 	zkcliN := flag.Int("zkcli", 2000, "records read with zkCli.sh (it starts a JVM and prints each; its rate is measured on this many)")
 	captures := flag.String("captures", "testdata/spark", "capture root")
 	work := flag.String("work", "", "scratch directory")
+	serve := flag.Bool("serve", false, "load the store, print its address and keep the server up until interrupted (for profiling by hand)")
 	flag.Parse()
 	if *bin == "" || *work == "" {
 		log.Fatal("lsbench: -bin and -work are required")
@@ -70,6 +73,23 @@ func main() {
 		}
 		rows = append(rows, fmt.Sprintf("| %s | %d | %.2f s | %.0f | %s | %s |", what, count, d.Seconds(), rate, rssText, note))
 	}
+	// CPU accounting: on 2 cores shared by client and server, a reader's
+	// rate is bounded by the CPU both spend per record.
+	var cpuRows []string
+	cpuRow := func(what string, count int, d time.Duration, client, server time.Duration) {
+		per := func(t time.Duration) float64 { return float64(t.Microseconds()) / float64(count) }
+		cpuRows = append(cpuRows, fmt.Sprintf("| %s | %.1f | %.1f | %.1f | %.2f |", what, per(client), per(server),
+			per(client)+per(server), (client+server).Seconds()/d.Seconds()))
+	}
+	measured := func(f func() time.Duration) (d, client, server time.Duration) {
+		c0, s0 := selfCPU(), procCPU(srv.Pid())
+		start := time.Now()
+		childCPU := f()
+		d = time.Since(start)
+		client = selfCPU() - c0 + childCPU
+		server = procCPU(srv.Pid()) - s0
+		return d, client, server
+	}
 
 	total, bytesTotal := 0, 0
 	loadStart := time.Now()
@@ -83,22 +103,38 @@ func main() {
 		}
 	}
 	add("bare multi create (loading the store)", total, time.Since(loadStart), 0, fmt.Sprintf("%.1f KB per record", float64(bytesTotal)/float64(total)/1024))
+	if *serve {
+		fmt.Printf("serving %d records: recoverctl ls --zk %s --zk-dir %s\n", total, srv.Addr(), dir)
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		return
+	}
 
 	names, _, err := conn.Children(root)
 	if err != nil {
 		log.Fatal(err)
 	}
-	d := timeIt(func() { sequential(conn, root, names) })
+	d, cc, sc := measured(func() time.Duration { sequential(conn, root, names); return 0 })
 	seqRate := float64(len(names)) / d.Seconds()
 	add("sequential getData, one at a time", len(names), d, 0, "what a recovering Master does")
-	d = timeIt(func() { pipelined(conn, root, names, 256) })
+	cpuRow("sequential getData", len(names), d, cc, sc)
+	d, cc, sc = measured(func() time.Duration { pipelined(conn, root, names, 256); return 0 })
 	bareRate := float64(len(names)) / d.Seconds()
 	add("bare go-zookeeper reader, 256 in flight, no decoding", len(names), d, 0, "the floor")
-	d = timeIt(func() { eachRecord(srv.Addr(), dir) })
+	cpuRow("bare go-zookeeper reader", len(names), d, cc, sc)
+	d, cc, sc = measured(func() time.Duration { eachRecord(srv.Addr(), dir); return 0 })
 	add("store/zk EachRecord, no decoding", len(names), d, 0, "recoverctl's reader alone")
-	d, rss := runLs(*bin, srv.Addr(), dir)
+	cpuRow("store/zk EachRecord", len(names), d, cc, sc)
+	var rss int64
+	d, cc, sc = measured(func() time.Duration {
+		_, maxrss, cpu := runLsCPU(*bin, srv.Addr(), dir)
+		rss = maxrss
+		return cpu
+	})
 	lsRate := float64(len(names)) / d.Seconds()
 	add("recoverctl ls -o json", len(names), d, rss, "decodes every record, prints JSON")
+	cpuRow("recoverctl ls -o json (the process)", len(names), d, cc, sc)
 	if cli := "/usr/share/zookeeper/bin/zkCli.sh"; fileExists(cli) {
 		m := min(*zkcliN, len(names))
 		d := zkCli(cli, srv.Addr(), root, names[:m])
@@ -112,6 +148,36 @@ func main() {
 		fmt.Println(r)
 	}
 	fmt.Printf("\nRatios: ls / bare reader = %.2f (target >= 0.8); ls / sequential loop = %.2f (target >= 2.5).\n", lsRate/bareRate, lsRate/seqRate)
+	fmt.Println("\nCPU time per record, same runs (client: the reading process, user+system; server: the ZooKeeper JVM, from /proc), and cores busy on average (of 2):")
+	fmt.Println()
+	fmt.Println("| reader | client µs/record | server µs/record | total µs/record | cores busy |")
+	fmt.Println("|---|---:|---:|---:|---:|")
+	for _, r := range cpuRows {
+		fmt.Println(r)
+	}
+}
+
+// selfCPU is this process's user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		log.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU is a process's user+system CPU time from /proc/PID/stat.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Fields after the command name (which may hold spaces) start at ") ".
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const clkTck = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / clkTck
 }
 
 type record struct {
@@ -213,15 +279,15 @@ func eachRecord(addr, dir string) {
 	}
 }
 
-func timeIt(f func()) time.Duration {
-	start := time.Now()
-	f()
-	return time.Since(start)
-}
-
 // runLs runs the binary as an operator would and returns its wall time and
 // peak resident memory (KiB).
 func runLs(bin, addr, dir string) (time.Duration, int64) {
+	d, rss, _ := runLsCPU(bin, addr, dir)
+	return d, rss
+}
+
+// runLsCPU is runLs, with the child's CPU time (user+system).
+func runLsCPU(bin, addr, dir string) (time.Duration, int64, time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "ls", "-o", "json", "--zk", addr, "--zk-dir", dir, "--timeout", "60s")
@@ -233,7 +299,7 @@ func runLs(bin, addr, dir string) (time.Duration, int64) {
 		log.Fatalf("recoverctl ls: %v: %s", err, stderr.String())
 	}
 	d := time.Since(start)
-	return d, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+	return d, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
 func zkCli(cli, addr, root string, names []string) time.Duration {
