@@ -42,7 +42,7 @@ type recordScanner interface {
 // Item is one Spark record: where it is, and what it decoded to or why not.
 type Item struct {
 	store.Entry
-	Record  *codec.Record // nil when nothing could be decoded
+	Record  *codec.Record // nil when nothing could be decoded, or when kept as JSON (Options.Encode)
 	Err     error         // nil when the record decoded completely
 	encoded span          // Options.Encode: where the record's JSON is (Inventory.Encoded)
 	time    int64
@@ -291,7 +291,7 @@ func item(e store.Entry, data []byte, rec *codec.Record, err error, opts Options
 			if it.encoded = sp.add(b); it.encoded.n == 0 {
 				return it // the spool failed: Load reports it
 			}
-			it.Record = &codec.Record{Name: rec.Name, Kind: rec.Kind, Codec: rec.Codec, Serializer: rec.Serializer, Spark: rec.Spark}
+			it.Record = nil // all of it is in the JSON
 			return it
 		}
 	}

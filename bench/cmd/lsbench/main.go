@@ -76,10 +76,14 @@ func main() {
 	// CPU accounting: on 2 cores shared by client and server, a reader's
 	// rate is bounded by the CPU both spend per record.
 	var cpuRows []string
+	type cpuUse struct{ total, busy float64 } // µs per record, cores
+	cpuOf := map[string]cpuUse{}
 	cpuRow := func(what string, count int, d time.Duration, client, server time.Duration) {
 		per := func(t time.Duration) float64 { return float64(t.Microseconds()) / float64(count) }
+		busy := (client + server).Seconds() / d.Seconds()
 		cpuRows = append(cpuRows, fmt.Sprintf("| %s | %.1f | %.1f | %.1f | %.2f |", what, per(client), per(server),
-			per(client)+per(server), (client+server).Seconds()/d.Seconds()))
+			per(client)+per(server), busy))
+		cpuOf[what] = cpuUse{per(client) + per(server), busy}
 	}
 	measured := func(f func() time.Duration) (d, client, server time.Duration) {
 		c0, s0 := selfCPU(), procCPU(srv.Pid())
@@ -155,6 +159,14 @@ func main() {
 	for _, r := range cpuRows {
 		fmt.Println(r)
 	}
+	// At 0.8 times the floor's rate, with as many cores busy as ls keeps,
+	// every record may cost this much CPU in all; what the reader alone
+	// costs leaves the rest for decoding and encoding.
+	ls, each := cpuOf["recoverctl ls -o json (the process)"], cpuOf["store/zk EachRecord"]
+	budget := ls.busy * 1e6 / (0.8 * bareRate)
+	fmt.Printf("\nAt 0.8× the floor (%.0f records/s) with the %.2f cores ls keeps busy, a record may cost %.0f µs of CPU in all; "+
+		"the reader and server alone cost %.0f, leaving %.0f µs for decoding and encoding, which cost ls %.0f.\n",
+		0.8*bareRate, ls.busy, budget, each.total, budget-each.total, ls.total-each.total)
 }
 
 // selfCPU is this process's user+system CPU time.
