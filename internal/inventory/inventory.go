@@ -9,12 +9,12 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-
 	"fmt"
-	gojson "github.com/goccy/go-json"
 	"runtime"
 	"slices"
 	"sync"
+
+	gojson "github.com/goccy/go-json"
 
 	"github.com/recoverctl/recoverctl/codec"
 	"github.com/recoverctl/recoverctl/store"
@@ -86,11 +86,12 @@ type Options struct {
 	// WithACL asks for each record's ACL, which costs ZooKeeper one more
 	// request per record.
 	WithACL bool
-	// Encode keeps each decoded record only as the JSON of its
-	// view (Item.Encoded), dropping the typed value: a listing of 100,000
-	// records then holds about what it prints, not the decoded graphs.
+	// Encode keeps each decoded record only as the JSON of its view
+	// (Inventory.Encoded), in an unlinked temporary file, dropping the
+	// typed value: a listing of 100,000 records then holds a small index
+	// in memory, not the decoded graphs nor what it prints.
 	Encode bool
-	// EncodePrefix and EncodeIndent lay out Item.Encoded as
+	// EncodePrefix and EncodeIndent lay out Inventory.Encoded as
 	// json.MarshalIndent does; both empty means compact. Done here, the
 	// layout costs each decoding goroutine a little rather than the printer
 	// a pass over the whole listing.

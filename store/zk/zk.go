@@ -612,7 +612,7 @@ func (s *Store) readEach(ctx context.Context, names []string, fetch fetcher, ski
 		workers.Wait()
 		close(finished)
 	}()
-	tick := time.NewTicker(min(s.opts.RequestTimeout/4, time.Second))
+	tick := time.NewTicker(max(min(s.opts.RequestTimeout/4, time.Second), time.Millisecond))
 	defer tick.Stop()
 	for {
 		select {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -212,6 +213,10 @@ func TestUnavailable(t *testing.T) {
 		"Write": func() error { return s.Write(t.Context(), store.NewRecord("app_b", []byte("x"))) },
 		"WriteBatch": func() error {
 			return s.WriteBatch(t.Context(), []store.Record{store.NewRecord("app_c", []byte("x"))})
+		},
+		// The pipelined reads have one watchdog for the whole pipeline.
+		"ReadAll": func() error {
+			return s.ReadAll(t.Context(), []string{"app_a", "app_b"}, func(_ store.Record, err error) error { return err })
 		},
 	} {
 		begin := time.Now()
@@ -670,4 +675,32 @@ func BenchmarkReadAll(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/record")
+}
+
+// A server that keeps the connection open but stops answering (frozen
+// with SIGSTOP) must fail a pipelined read within the request timeout,
+// not after go-zookeeper's own much longer session-based timeout.
+func TestReadAllStalledServer(t *testing.T) {
+	t.Parallel()
+	srv := zktest.Start(t)
+	s := open(t, zk.Options{Servers: srv.Addr(), RequestTimeout: 2 * time.Second})
+	names := []string{"app_a", "app_b", "app_c"}
+	for _, n := range names {
+		if err := s.Write(t.Context(), store.NewRecord(n, []byte("x"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pid := srv.Pid()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
+	begin := time.Now()
+	err := s.ReadAll(t.Context(), names, func(_ store.Record, err error) error { return err })
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("ReadAll of a frozen server: %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(begin); d > 4*time.Second {
+		t.Fatalf("ReadAll of a frozen server took %s, want about the 2 s request timeout", d)
+	}
 }
