@@ -573,22 +573,12 @@ func (p *Plan) Apply(ctx context.Context, src Source, dst Target, ao ApplyOption
 		prodErr = p.makeBatches(pctx, src, todo, index, cost, ao.BatchBytes, batches)
 	}()
 	write := func(batch []store.Record) error {
-		for attempt := 0; ; attempt++ {
-			err := dst.WriteBatch(ctx, batch)
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, store.ErrUnavailable) || attempt >= ao.Retries || ctx.Err() != nil {
-				return fmt.Errorf("migrate: write %d records from %s to %s: %w", len(batch), batch[0].Name, dst, err)
-			}
+		err := ao.retry(ctx, func() error { return dst.WriteBatch(ctx, batch) }, func(err error) {
 			res.Retries++
 			progress.report(Event{Phase: PhaseWrite, Record: batch[0].Name, Done: res.Written, Total: len(todo), Bytes: res.Bytes, Retry: err})
-			wait := ao.RetryWait * time.Duration(attempt+1)
-			select {
-			case <-time.After(wait):
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+		})
+		if err != nil {
+			return fmt.Errorf("migrate: write %d records from %s to %s: %w", len(batch), batch[0].Name, dst, err)
 		}
 		res.Batches++
 		for _, r := range batch {
@@ -758,7 +748,11 @@ func (p *Plan) startReadBack(ctx context.Context, dst Source, ao ApplyOptions, p
 		go func() {
 			defer rb.wg.Done()
 			for name := range rb.names {
-				rec, err := readRetrying(ctx, read, name, ao)
+				var rec store.Record
+				err := ao.retry(ctx, func() (err error) {
+					rec, err = read(ctx, name)
+					return err
+				}, nil)
 				if rec.Name == "" {
 					rec.Name = name
 				}
@@ -796,18 +790,23 @@ func (rb *readBack) finish() (int, error) {
 	return rb.v.result(rb.err)
 }
 
-// readRetrying reads name, again after a pause while the store is
-// unavailable (ZooKeeper restarting), as Apply retries its writes.
-func readRetrying(ctx context.Context, read func(context.Context, string) (store.Record, error), name string, ao ApplyOptions) (store.Record, error) {
+// retry runs op, again after a growing pause while it fails with the
+// store unavailable (ZooKeeper restarting, a session expired), up to
+// Retries times; onRetry hears of each failure retried. Writing a batch or
+// reading a record again is safe: it holds the same bytes.
+func (ao ApplyOptions) retry(ctx context.Context, op func() error, onRetry func(error)) error {
 	for attempt := 0; ; attempt++ {
-		rec, err := read(ctx, name)
+		err := op()
 		if err == nil || !errors.Is(err, store.ErrUnavailable) || attempt >= ao.Retries || ctx.Err() != nil {
-			return rec, err
+			return err
+		}
+		if onRetry != nil {
+			onRetry(err)
 		}
 		select {
 		case <-time.After(ao.RetryWait * time.Duration(attempt+1)):
 		case <-ctx.Done():
-			return rec, ctx.Err()
+			return ctx.Err()
 		}
 	}
 }
