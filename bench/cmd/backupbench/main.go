@@ -11,17 +11,15 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	gozk "github.com/go-zookeeper/zk"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/recoverctl/recoverctl/bench/internal/benchutil"
 	"github.com/recoverctl/recoverctl/internal/zktest"
 	"github.com/recoverctl/recoverctl/store"
 	"github.com/recoverctl/recoverctl/store/zk"
@@ -64,7 +62,7 @@ func run(bin string, n int, captureGlob, work string) error {
 		defer os.RemoveAll(d)
 		work = d
 	}
-	pool, err := loadCaptures(captureGlob)
+	pool, err := benchutil.LoadCaptures(captureGlob, false)
 	if err != nil {
 		return err
 	}
@@ -191,7 +189,7 @@ func run(bin string, n int, captureGlob, work string) error {
 	}
 	floorMultiS := time.Since(t0).Seconds()
 	rows = append(rows, row{what: "floor: go-zookeeper multi create, 512 KiB batches", seconds: floorMultiS})
-	if err := deleteTree(conn, "/floor"); err != nil {
+	if err := benchutil.DeleteTree(conn, "/floor"); err != nil {
 		return err
 	}
 
@@ -250,7 +248,7 @@ func run(bin string, n int, captureGlob, work string) error {
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
 	fmt.Fprintf(w, "%d records built from %d Spark capture records (%s), %.1f MB raw; ZooKeeper %s (zktest, loopback).\n\n",
-		n, len(pool), captureGlob, float64(raw)/1e6, serverVersion(addr))
+		n, len(pool), captureGlob, float64(raw)/1e6, benchutil.ServerVersion(addr))
 	fmt.Fprintln(w, "| step | seconds | records/s | peak RSS |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|")
 	for _, r := range rows {
@@ -308,31 +306,6 @@ func run(bin string, n int, captureGlob, work string) error {
 	return nil
 }
 
-func loadCaptures(glob string) ([]store.Record, error) {
-	dirs, _ := filepath.Glob(glob)
-	var pool []store.Record
-	for _, d := range dirs {
-		des, err := os.ReadDir(d)
-		if err != nil {
-			return nil, err
-		}
-		for _, de := range des {
-			if k, _ := store.ParseName(de.Name()); k == store.KindForeign {
-				continue
-			}
-			b, err := os.ReadFile(filepath.Join(d, de.Name()))
-			if err != nil {
-				return nil, err
-			}
-			pool = append(pool, store.NewRecord(de.Name(), b))
-		}
-	}
-	if len(pool) == 0 {
-		return nil, fmt.Errorf("no capture records match %s", glob)
-	}
-	return pool, nil
-}
-
 func loadZK(ctx context.Context, s *zk.Store, recs []store.Record) error {
 	var batch []store.Record
 	cost := 0
@@ -376,12 +349,9 @@ func floorRead(conn *gozk.Conn, dir string, want int, withACL bool) error {
 }
 
 func floorMulti(conn *gozk.Conn, root string, recs []store.Record) error {
-	p := ""
-	for _, seg := range strings.Split(strings.TrimPrefix(root+"/spark/master_status", "/"), "/") {
-		p += "/" + seg
-		if _, err := conn.Create(p, nil, 0, gozk.WorldACL(gozk.PermAll)); err != nil && err != gozk.ErrNodeExists {
-			return err
-		}
+	p := root + "/spark/master_status"
+	if err := benchutil.Mkdirs(conn, p); err != nil {
+		return err
 	}
 	var ops []any
 	cost := 0
@@ -400,43 +370,6 @@ func floorMulti(conn *gozk.Conn, root string, recs []store.Record) error {
 	return err
 }
 
-func deleteTree(conn *gozk.Conn, p string) error {
-	children, _, err := conn.Children(p)
-	if err != nil {
-		return err
-	}
-	var g errgroup.Group
-	g.SetLimit(64)
-	for _, c := range children {
-		g.Go(func() error { return deleteTree(conn, p+"/"+c) })
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	return conn.Delete(p, -1)
-}
-
-var rssRE = regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`)
-
-// timed runs a command under /usr/bin/time -v and returns its wall time and
-// peak RSS.
-func timed(name string, args ...string) (row, error) {
-	cmd := exec.Command("/usr/bin/time", append([]string{"-v", name}, args...)...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	cmd.Stdout = nil
-	t0 := time.Now()
-	err := cmd.Run()
-	r := row{seconds: time.Since(t0).Seconds()}
-	if err != nil {
-		return r, fmt.Errorf("%s %v: %w\n%s", name, args, err, stderr.String())
-	}
-	if m := rssRE.FindStringSubmatch(stderr.String()); m != nil {
-		r.rssKB, _ = strconv.ParseInt(m[1], 10, 64)
-	}
-	return r, nil
-}
-
 func size(p string) int64 {
 	fi, err := os.Stat(p)
 	if err != nil {
@@ -445,18 +378,8 @@ func size(p string) int64 {
 	return fi.Size()
 }
 
-func serverVersion(addr string) string {
-	b, err := zktest.FourLetterWord(addr, "srvr", 2*time.Second)
-	if err != nil {
-		return "?"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Zookeeper version: "); ok {
-			if i := strings.IndexByte(v, '-'); i > 0 {
-				v = v[:i]
-			}
-			return v
-		}
-	}
-	return "?"
+// timed runs a command (benchutil.Timed) as one row of the table.
+func timed(name string, args ...string) (row, error) {
+	seconds, rss, err := benchutil.Timed(name, args...)
+	return row{seconds: seconds, rssKB: rss}, err
 }

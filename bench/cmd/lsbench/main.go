@@ -26,6 +26,7 @@ import (
 
 	gozk "github.com/go-zookeeper/zk"
 
+	"github.com/recoverctl/recoverctl/bench/internal/benchutil"
 	"github.com/recoverctl/recoverctl/internal/zktest"
 	"github.com/recoverctl/recoverctl/store"
 	zkstore "github.com/recoverctl/recoverctl/store/zk"
@@ -62,7 +63,9 @@ func main() {
 	defer conn.Close()
 	const dir = "/bench/spark"
 	root := dir + "/master_status"
-	mkdirs(conn, root)
+	if err := benchutil.Mkdirs(conn, root); err != nil {
+		log.Fatal(err)
+	}
 
 	var rows []string
 	add := func(what string, count int, d time.Duration, rss int64, note string) {
@@ -211,16 +214,6 @@ func loadCaptures(root string) []record {
 		out = append(out, record{kind, b})
 	}
 	return out
-}
-
-func mkdirs(conn *gozk.Conn, p string) {
-	cur := ""
-	for _, seg := range strings.Split(strings.Trim(p, "/"), "/") {
-		cur += "/" + seg
-		if _, err := conn.Create(cur, nil, 0, gozk.WorldACL(gozk.PermAll)); err != nil && err != gozk.ErrNodeExists {
-			log.Fatal(err)
-		}
-	}
 }
 
 // load creates records [from, to) in multi batches of about 512 KB.

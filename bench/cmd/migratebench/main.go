@@ -15,19 +15,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	gozk "github.com/go-zookeeper/zk"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/recoverctl/recoverctl/backup"
-	"github.com/recoverctl/recoverctl/codec/envelope"
+	"github.com/recoverctl/recoverctl/bench/internal/benchutil"
 	"github.com/recoverctl/recoverctl/internal/zktest"
 	"github.com/recoverctl/recoverctl/migrate"
 	"github.com/recoverctl/recoverctl/store"
@@ -77,7 +72,7 @@ func run(bin string, n, small int, captureGlob, work string) error {
 		defer os.RemoveAll(d)
 		work = d
 	}
-	pool, err := loadCaptures(captureGlob)
+	pool, err := benchutil.LoadCaptures(captureGlob, true)
 	if err != nil {
 		return err
 	}
@@ -109,7 +104,7 @@ func run(bin string, n, small int, captureGlob, work string) error {
 	var rows []row
 	clean := func(root string) error {
 		t0 := time.Now()
-		err := deleteTree(conn, root)
+		err := benchutil.DeleteTree(conn, root)
 		logf("removed %s in %s", root, time.Since(t0).Round(time.Millisecond))
 		return err
 	}
@@ -182,7 +177,7 @@ func run(bin string, n, small int, captureGlob, work string) error {
 	defer w.Flush()
 	fmt.Fprintf(w, "%d records built from the %d uncompressed Spark capture records (%s), %.1f MB raw, in one directory; "+
 		"ZooKeeper %s (zktest, loopback, forceSync=no), every loader into an empty chroot.\n\n",
-		n, len(pool), captureGlob, float64(raw)/1e6, serverVersion(addr))
+		n, len(pool), captureGlob, float64(raw)/1e6, benchutil.ServerVersion(addr))
 	fmt.Fprintln(w, "| loader | records | seconds | records/s | peak RSS | note |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---|")
 	for _, r := range rows {
@@ -214,37 +209,6 @@ func run(bin string, n, small int, captureGlob, work string) error {
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "migratebench: "+format+"\n", args...)
-}
-
-func loadCaptures(glob string) ([]store.Record, error) {
-	dirs, _ := filepath.Glob(glob)
-	var pool []store.Record
-	for _, d := range dirs {
-		des, err := os.ReadDir(d)
-		if err != nil {
-			return nil, err
-		}
-		for _, de := range des {
-			if k, _ := store.ParseName(de.Name()); k == store.KindForeign {
-				continue
-			}
-			b, err := os.ReadFile(filepath.Join(d, de.Name()))
-			if err != nil {
-				return nil, err
-			}
-			if envelope.Detect(b).IsCodec() {
-				// A Master without spark.deploy.recoveryCompressionCodec
-				// (the default) writes plain records, so every loader
-				// writes the same bytes.
-				continue
-			}
-			pool = append(pool, store.NewRecord(de.Name(), b))
-		}
-	}
-	if len(pool) == 0 {
-		return nil, fmt.Errorf("no capture records match %s", glob)
-	}
-	return pool, nil
 }
 
 // writeDir fills dir with n records: each capture record's bytes under a
@@ -279,22 +243,11 @@ func sortedFiles(dir string) ([]string, error) {
 	return names, nil
 }
 
-func mkdirs(conn *gozk.Conn, p string) error {
-	cur := ""
-	for _, seg := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
-		cur += "/" + seg
-		if _, err := conn.Create(cur, nil, 0, gozk.WorldACL(gozk.PermAll)); err != nil && err != gozk.ErrNodeExists {
-			return err
-		}
-	}
-	return nil
-}
-
 // oneByOne copies the directory with one synchronous create per record,
 // as Spark's ZooKeeperPersistenceEngine persists each object.
 func oneByOne(conn *gozk.Conn, root, dir string) error {
 	p := root + "/spark/master_status"
-	if err := mkdirs(conn, p); err != nil {
+	if err := benchutil.Mkdirs(conn, p); err != nil {
 		return err
 	}
 	names, err := sortedFiles(dir)
@@ -318,7 +271,7 @@ func oneByOne(conn *gozk.Conn, root, dir string) error {
 // no plan, backup or read-back reaches.
 func bareMulti(conn *gozk.Conn, root, dir string) (int, error) {
 	p := root + "/spark/master_status"
-	if err := mkdirs(conn, p); err != nil {
+	if err := benchutil.Mkdirs(conn, p); err != nil {
 		return 0, err
 	}
 	names, err := sortedFiles(dir)
@@ -397,57 +350,8 @@ func phased(ctx context.Context, zkAddr, dir, work string) ([]row, error) {
 	}, nil
 }
 
-func deleteTree(conn *gozk.Conn, p string) error {
-	children, _, err := conn.Children(p)
-	if err == gozk.ErrNoNode {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	var g errgroup.Group
-	g.SetLimit(64)
-	for _, c := range children {
-		g.Go(func() error { return deleteTree(conn, p+"/"+c) })
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	return conn.Delete(p, -1)
-}
-
-var rssRE = regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`)
-
-// timed runs a command under /usr/bin/time -v, its output discarded, and
-// returns its wall time and peak RSS.
+// timed runs a command (benchutil.Timed) as one row of the table.
 func timed(name string, args ...string) (row, error) {
-	cmd := exec.Command("/usr/bin/time", append([]string{"-v", name}, args...)...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	t0 := time.Now()
-	err := cmd.Run()
-	r := row{seconds: time.Since(t0).Seconds()}
-	if err != nil {
-		return r, fmt.Errorf("%s %v: %w\n%s", name, args, err, stderr.String())
-	}
-	if m := rssRE.FindStringSubmatch(stderr.String()); m != nil {
-		r.rssKB, _ = strconv.ParseInt(m[1], 10, 64)
-	}
-	return r, nil
-}
-
-func serverVersion(addr string) string {
-	b, err := zktest.FourLetterWord(addr, "srvr", 2*time.Second)
-	if err != nil {
-		return "?"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Zookeeper version: "); ok {
-			if i := strings.IndexByte(v, '-'); i > 0 {
-				v = v[:i]
-			}
-			return v
-		}
-	}
-	return "?"
+	seconds, rss, err := benchutil.Timed(name, args...)
+	return row{seconds: seconds, rssKB: rss}, err
 }
