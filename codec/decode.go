@@ -202,13 +202,14 @@ func decode(name string, data []byte, opts Options, reuse *javaser.Decoder) (*Re
 		root javaser.Value
 		end  int
 	)
-	if reuse != nil {
+	java := reuse
+	if java != nil {
 		jopts.ShareInput = true
-		reuse.Reset(u.Payload, jopts)
-		root, end, err = reuse.DecodeRecord()
+		java.Reset(u.Payload, jopts)
 	} else {
-		root, end, err = javaser.Decode(u.Payload, jopts)
+		java = javaser.NewDecoder(u.Payload, jopts)
 	}
+	root, end, err = java.DecodeRecord()
 	if err != nil {
 		if rec.Codec != "" {
 			return rec, fmt.Errorf("%w (offset into the decompressed %s payload)", err, rec.Codec)
@@ -239,7 +240,7 @@ func decode(name string, data []byte, opts Options, reuse *javaser.Decoder) (*Re
 		return rec, &ModelError{Record: name, Want: want, Got: describe(root)}
 	}
 	rec.Kind = k
-	rec.Spark = fingerprint(o)
+	rec.Spark = fingerprint(java.ClassDescs, o)
 
 	b := &builder{rec: name, loc: opts.Location}
 	switch k {

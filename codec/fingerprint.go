@@ -1,8 +1,11 @@
 package codec
 
 import (
+	"iter"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/recoverctl/recoverctl/codec/javaser"
 )
@@ -22,7 +25,8 @@ type Fingerprint struct {
 	// Scala is the Scala binary version the classes were built with.
 	Scala string `json:"scala,omitempty"`
 	// Matches lists the releases in the table consistent with every class
-	// descriptor in the record.
+	// descriptor in the record. Records with the same matches share the
+	// slice: do not modify it.
 	Matches []string `json:"matches,omitempty"`
 }
 
@@ -93,105 +97,67 @@ func init() {
 	}
 }
 
-// fpWalk visits each object once (by handle) and narrows the candidate set.
-type fpWalk struct {
-	cands    releaseSet
-	scala213 bool
-	appDesc  *javaser.ClassDesc
-	seen     []uint64
-	visits   int
-	buf      [16]uint64 // backing for seen: 1024 handles cover real records
-}
-
-// fpMaxVisits bounds the walk; the persisted classes sit near the root.
-const fpMaxVisits = 1 << 14
-
-func (w *fpWalk) visit(v javaser.Value, depth int) {
-	if depth > 64 || w.visits > fpMaxVisits {
-		return
-	}
-	switch t := v.(type) {
-	case *javaser.Array:
-		if t == nil || w.once(t.Handle) {
-			return
-		}
-		w.visits++
-		if vals, ok := t.Data.([]javaser.Value); ok {
-			for _, e := range vals {
-				w.visit(e, depth+1)
-			}
-		}
-	case *javaser.Object:
-		if t == nil {
-			return
-		}
-		if w.once(t.Handle) {
-			return
-		}
-		w.visits++
-		for _, cd := range t.Classes {
-			d := cd.Desc
-			switch d.Name {
-			case defaultProxy, moduleProxy:
-				w.scala213 = true
-			case classAppDesc:
-				w.appDesc = d
-			}
-			if bySUID, ok := suidByClass[d.Name]; ok {
-				w.cands &= bySUID[d.SUID]
-			}
-			for _, x := range cd.Values {
-				w.visit(x, depth+1)
-			}
-			for _, x := range cd.Annotations {
-				w.visit(x, depth+1)
-			}
-		}
-	}
-}
-
-// once reports whether the value with this handle was visited before, and
-// marks it. Handles are dense from BaseHandle, so a bit set is enough.
-func (w *fpWalk) once(handle int32) bool {
-	h := int(handle) - javaser.BaseHandle
-	if h < 0 {
-		return false // not from a stream (built in a test); depth still bounds it
-	}
-	for len(w.seen) <= h/64 {
-		w.seen = append(w.seen, 0)
-	}
-	if w.seen[h/64]&(1<<uint(h%64)) != 0 {
-		return true
-	}
-	w.seen[h/64] |= 1 << uint(h%64)
-	return false
-}
-
-func fingerprint(root *javaser.Object) Fingerprint {
-	w := fpWalk{cands: releaseSet(1)<<uint(len(tableReleases)) - 1}
-	w.seen = w.buf[:0]
+// fingerprint narrows the releases to those that agree with every class
+// descriptor the record's stream declares. The descriptors are all there is
+// to read: the stream writes each class once, whatever number of objects
+// use it.
+func fingerprint(descs iter.Seq[*javaser.ClassDesc], root *javaser.Object) Fingerprint {
+	cands := releaseSet(1)<<uint(len(tableReleases)) - 1
 	if len(tableReleases) == 64 {
-		w.cands = ^releaseSet(0)
+		cands = ^releaseSet(0)
 	}
-	w.visit(root, 0)
+	scala213 := false
+	var appDesc *javaser.ClassDesc
+	for d := range descs {
+		switch d.Name {
+		case defaultProxy, moduleProxy:
+			scala213 = true
+		case classAppDesc:
+			appDesc = d
+		}
+		// Every class in the table is Spark's; most of a record's are not.
+		if strings.HasPrefix(d.Name, "org.apache.spark.") {
+			if bySUID, ok := suidByClass[d.Name]; ok {
+				cands &= bySUID[d.SUID]
+			}
+		}
+	}
+	if fp, ok := tableFingerprint(cands); ok {
+		return fp
+	}
+	var fp Fingerprint
+	fp.Scala = "2.12"
+	if scala213 {
+		fp.Scala = "2.13"
+	}
+	fp.Line = "~" + layoutLine(appDesc, root)
+	return fp
+}
+
+// matchSets holds the fingerprint of every release set seen, shared by the
+// records that have it (a store holds few distinct sets), so that a
+// fingerprint allocates nothing.
+var matchSets sync.Map // releaseSet -> Fingerprint
+
+// tableFingerprint is the fingerprint of a non-empty set of releases.
+func tableFingerprint(set releaseSet) (Fingerprint, bool) {
+	if set == 0 {
+		return Fingerprint{}, false
+	}
+	if fp, ok := matchSets.Load(set); ok {
+		return fp.(Fingerprint), true
+	}
 	var fp Fingerprint
 	for i, r := range tableReleases {
-		if w.cands&(1<<uint(i)) != 0 {
+		if set&(1<<uint(i)) != 0 {
 			fp.Matches = append(fp.Matches, r)
 		}
 	}
-	if w.scala213 {
-		fp.Scala = "2.13"
-	} else {
-		fp.Scala = "2.12"
-	}
-	if len(fp.Matches) > 0 {
-		fp.Line = lineOf(w.cands)
-		fp.Scala = fp.Matches[0][strings.LastIndexByte(fp.Matches[0], '-')+1:]
-		return fp
-	}
-	fp.Line = "~" + layoutLine(w.appDesc, root)
-	return fp
+	fp.Matches = slices.Clip(fp.Matches)
+	fp.Line = lineOf(set)
+	fp.Scala = fp.Matches[0][strings.LastIndexByte(fp.Matches[0], '-')+1:]
+	stored, _ := matchSets.LoadOrStore(set, fp)
+	return stored.(Fingerprint), true
 }
 
 // lineOf turns the matching releases into a span of major.minor lines.

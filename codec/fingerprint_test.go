@@ -1,6 +1,8 @@
 package codec
 
 import (
+	"iter"
+	"strings"
 	"testing"
 
 	"github.com/recoverctl/recoverctl/codec/javaser"
@@ -26,7 +28,7 @@ func TestFingerprintUnknownReleaseUsesLayout(t *testing.T) {
 		desc.Classes[0].Desc.SUID = 42
 		root := synthetic(classAppInfo, map[string]javaser.Value{"desc": desc})
 		root.Classes[0].Desc.SUID = 43
-		fp := fingerprint(root)
+		fp := fingerprint(descsOf(root), root)
 		if fp.Line != c.want || len(fp.Matches) != 0 {
 			t.Errorf("%v: got %+v, want line %s and no match", c.descFields, fp, c.want)
 		}
@@ -37,6 +39,9 @@ func TestFingerprintTableSeparatesEras(t *testing.T) {
 	// From the table itself: the ApplicationInfo SUID alone splits the
 	// releases into eras, and no SUID is claimed by two Scala versions.
 	for class, bySUID := range suidByClass {
+		if !strings.HasPrefix(class, "org.apache.spark.") {
+			t.Errorf("%s: fingerprint only looks up classes under org.apache.spark.", class)
+		}
 		for suid, set := range bySUID {
 			scala := ""
 			for i, r := range tableReleases {
@@ -73,5 +78,34 @@ func TestVersionLess(t *testing.T) {
 	}
 	if got := lineOf(set); got != "3.0-3.2" {
 		t.Errorf("lineOf(3.0.3, 3.2.4) = %q, want 3.0-3.2", got)
+	}
+}
+
+// descsOf yields the class descriptors of a tree built without a stream.
+func descsOf(root *javaser.Object) iter.Seq[*javaser.ClassDesc] {
+	return func(yield func(*javaser.ClassDesc) bool) {
+		seen := map[*javaser.ClassDesc]bool{}
+		var walk func(v javaser.Value) bool
+		walk = func(v javaser.Value) bool {
+			o, ok := v.(*javaser.Object)
+			if !ok || o == nil {
+				return true
+			}
+			for _, c := range o.Classes {
+				if !seen[c.Desc] {
+					seen[c.Desc] = true
+					if !yield(c.Desc) {
+						return false
+					}
+				}
+				for _, x := range c.Values {
+					if !walk(x) {
+						return false
+					}
+				}
+			}
+			return true
+		}
+		walk(root)
 	}
 }

@@ -27,6 +27,7 @@ type storeFlags struct {
 	sparkConf string
 	codec     string
 	timeout   time.Duration
+	multiRead bool
 	verbose   bool
 }
 
@@ -39,6 +40,7 @@ func (f *storeFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.sparkConf, "spark-conf", "", "Spark conf dir holding spark-env.sh / spark-defaults.conf (default $SPARK_CONF_DIR, then $SPARK_HOME/conf)")
 	fl.StringVar(&f.codec, "codec", "", "force spark.deploy.recoveryCompressionCodec (lz4, lzf, snappy, zstd) instead of detecting it")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "ZooKeeper connect and request timeout")
+	fl.BoolVar(&f.multiRead, "zk-multiread", true, "read many znodes per request with multiRead (ZooKeeper 3.6+; older servers get one getData per znode anyway); false: always one getData per znode")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print where the store and settings were found on stderr")
 }
 
@@ -114,12 +116,18 @@ func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, 
 		Auth:           auth,
 		ConnectTimeout: f.timeout,
 		RequestTimeout: f.timeout,
+		NoMultiRead:    !f.multiRead,
 	})
 	if err != nil {
 		return nil, err
 	}
 	logf("reading %s", s)
-	return &openedStore{Store: s, zk: s, codec: codecName, close: func() { _ = s.Close() }}, nil
+	return &openedStore{Store: s, zk: s, codec: codecName, close: func() {
+		if err := s.MultiReadFailed(); err != nil {
+			logf("records read with one getData each: %v", err)
+		}
+		_ = s.Close()
+	}}, nil
 }
 
 func (f *storeFlags) fromSparkConf(logf func(string, ...any)) (sparkconf.Recovery, error) {

@@ -148,6 +148,17 @@ func (d *Decoder) DecodeRecord() (v Value, end int, err error) {
 // Offset is the number of bytes consumed so far.
 func (d *Decoder) Offset() int { return d.off }
 
+// ClassDescs yields the class descriptors read since the last TC_RESET, in
+// stream order: what a stream declares about its classes, without walking
+// the objects that use them.
+func (d *Decoder) ClassDescs(yield func(*ClassDesc) bool) {
+	for i := range d.handles {
+		if cd, ok := d.handles[i].v.(*ClassDesc); ok && !yield(cd) {
+			return
+		}
+	}
+}
+
 // More reports whether input remains after the current offset.
 func (d *Decoder) More() bool { return d.err == nil && d.off < len(d.data) }
 

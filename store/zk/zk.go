@@ -107,6 +107,9 @@ type Options struct {
 	SessionTimeout time.Duration
 	MaxBufferSize  int
 	Concurrency    int
+	// NoMultiRead makes EachRecord read one getData per znode even where
+	// the server has multiRead (for comparison and tests).
+	NoMultiRead bool
 	// Logger gets go-zookeeper's messages; nil discards them (the library
 	// otherwise writes to stderr, which a CLI must not do behind its back).
 	Logger Logger
@@ -121,6 +124,9 @@ type Store struct {
 	sparkDir string // chroot + SparkDir
 	root     string // sparkDir + /master_status
 	closed   sync.Once
+
+	multiReadFailed atomic.Value // error: why EachRecord last fell back
+	bulkAddr        string       // tests: where the multiRead session goes
 }
 
 // ParseConnectString splits "h1:p,h2:p/chroot" into servers and chroot
@@ -933,9 +939,10 @@ func latchSeq(name string) int64 {
 	return n
 }
 
-// EachRecord reads every entry under master_status, the way a recovering
-// Master does, but with up to Concurrency getData requests in flight on the
-// one connection: getChildren, then one getData per child, whose Stat gives
+// EachRecord reads every entry under master_status: getChildren, then the
+// data of every child, many per multiRead request on a second session
+// (multiread.go), or, on a server without multiRead, one getData per child
+// with up to Concurrency in flight on the one connection. The Stat gives
 // size and mtime. ACLs are not read (List has them): this is the fast path
 // for commands that only show records. fn is called once per entry, never
 // concurrently, in completion order; an entry deleted meanwhile is skipped.
@@ -947,5 +954,30 @@ func (s *Store) EachRecord(ctx context.Context, fn func(store.Record, error) err
 		}
 		return err
 	}
-	return s.readEach(ctx, names, s.fetchData, true, fn)
+	if s.opts.NoMultiRead || len(names) == 0 {
+		return s.readEach(ctx, names, s.fetchData, true, fn)
+	}
+	done := make([]bool, len(names))
+	err = s.bulkEach(ctx, names, done, fn)
+	var bulk *errBulk
+	if !errors.As(err, &bulk) {
+		return err
+	}
+	s.multiReadFailed.Store(bulk)
+	rest := names[:0:0]
+	for i, n := range names {
+		if !done[i] {
+			rest = append(rest, n)
+		}
+	}
+	return s.readEach(ctx, rest, s.fetchData, true, fn)
+}
+
+// MultiReadFailed says why the last EachRecord fell back to one getData
+// per znode (a server before 3.6 has no multiRead), or nil.
+func (s *Store) MultiReadFailed() error {
+	if err, ok := s.multiReadFailed.Load().(error); ok {
+		return err
+	}
+	return nil
 }

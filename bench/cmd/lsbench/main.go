@@ -2,8 +2,10 @@
 // many records built from the real-Spark captures, side by side in one run
 // with the floors it is judged against: a sequential one-getData-at-a-time
 // loop (what a recovering Master does), a bare go-zookeeper reader with many
-// requests in flight that decodes nothing, and ZooKeeper's own zkCli.sh.
-// It prints a Markdown table; bench/ls.sh puts it into bench/README.md.
+// getData requests in flight that decodes nothing, and ZooKeeper's own
+// zkCli.sh; and with recoverctl's own reader (multiRead, and getData only as
+// on ZooKeeper before 3.6) without decoding. It prints a Markdown table;
+// bench/ls.sh puts it into bench/README.md.
 package main
 
 import (
@@ -42,6 +44,7 @@ func main() {
 	zkcliN := flag.Int("zkcli", 2000, "records read with zkCli.sh (it starts a JVM and prints each; its rate is measured on this many)")
 	captures := flag.String("captures", "testdata/spark", "capture root")
 	work := flag.String("work", "", "scratch directory")
+	rounds := flag.Int("rounds", 3, "runs of each compared reader; the median is reported")
 	serve := flag.Bool("serve", false, "load the store, print its address and keep the server up until interrupted (for profiling by hand)")
 	flag.Parse()
 	if *bin == "" || *work == "" {
@@ -126,35 +129,80 @@ func main() {
 	seqRate := float64(len(names)) / d.Seconds()
 	add("sequential getData, one at a time", len(names), d, 0, "what a recovering Master does")
 	cpuRow("sequential getData", len(names), d, cc, sc)
-	d, cc, sc = measured(func() time.Duration { pipelined(conn, root, names, 256); return 0 })
-	bareRate := float64(len(names)) / d.Seconds()
-	add("bare go-zookeeper reader, 256 in flight, no decoding", len(names), d, 0, "the floor")
-	cpuRow("bare go-zookeeper reader", len(names), d, cc, sc)
-	d, cc, sc = measured(func() time.Duration { eachRecord(srv.Addr(), dir); return 0 })
-	add("store/zk EachRecord, no decoding", len(names), d, 0, "recoverctl's reader alone")
-	cpuRow("store/zk EachRecord", len(names), d, cc, sc)
-	var rss int64
-	d, cc, sc = measured(func() time.Duration {
-		_, maxrss, cpu := runLsCPU(*bin, srv.Addr(), dir)
-		rss = maxrss
-		return cpu
-	})
-	lsRate := float64(len(names)) / d.Seconds()
-	add("recoverctl ls -o json", len(names), d, rss, "decodes every record, prints JSON")
-	cpuRow("recoverctl ls -o json (the process)", len(names), d, cc, sc)
+
+	// The readers that are compared run in turns, *rounds times, and each
+	// row reports its median run: on this shared machine one run can be
+	// 30% off the next.
+	type reader struct {
+		what, cpuWhat, note string
+		run                 func() (time.Duration, int64) // child CPU, peak RSS
+	}
+	readers := []reader{
+		{"bare go-zookeeper reader, 256 getData in flight, no decoding", "bare go-zookeeper reader", "the floor",
+			func() (time.Duration, int64) { pipelined(conn, root, names, 256); return 0, 0 }},
+		{"store/zk EachRecord, multiRead, no decoding", "store/zk EachRecord (multiRead)", "recoverctl's reader alone",
+			func() (time.Duration, int64) { eachRecord(srv.Addr(), dir, false); return 0, 0 }},
+		{"store/zk EachRecord, getData only, no decoding", "store/zk EachRecord (getData)", "its fallback for ZooKeeper < 3.6",
+			func() (time.Duration, int64) { eachRecord(srv.Addr(), dir, true); return 0, 0 }},
+		{"recoverctl ls -o json", "recoverctl ls -o json (the process)", "decodes every record, prints JSON",
+			func() (time.Duration, int64) { _, rss, cpu := runLsCPU(*bin, srv.Addr(), dir); return cpu, rss }},
+		{"recoverctl ls -o json --zk-multiread=false", "ls --zk-multiread=false (the process)", "the same with getData only",
+			func() (time.Duration, int64) {
+				_, rss, cpu := runLsCPU(*bin, srv.Addr(), dir, "--zk-multiread=false")
+				return cpu, rss
+			}},
+	}
+	type run struct {
+		d, client, server time.Duration
+		rss               int64
+	}
+	runs := make([][]run, len(readers))
+	for range *rounds {
+		for i, r := range readers {
+			var rss int64
+			d, cc, sc := measured(func() time.Duration {
+				cpu, m := r.run()
+				rss = m
+				return cpu
+			})
+			runs[i] = append(runs[i], run{d, cc, sc, rss})
+		}
+	}
+	rate := map[string]float64{}
+	for i, r := range readers {
+		sort.Slice(runs[i], func(a, b int) bool { return runs[i][a].d < runs[i][b].d })
+		m := runs[i][len(runs[i])/2]
+		note := r.note
+		if len(runs[i]) > 1 {
+			note += fmt.Sprintf("; median of %d, range %.0f-%.0f/s", len(runs[i]),
+				float64(len(names))/runs[i][len(runs[i])-1].d.Seconds(), float64(len(names))/runs[i][0].d.Seconds())
+		}
+		add(r.what, len(names), m.d, m.rss, note)
+		cpuRow(r.cpuWhat, len(names), m.d, m.client, m.server)
+		rate[r.cpuWhat] = float64(len(names)) / m.d.Seconds()
+	}
 	if cli := "/usr/share/zookeeper/bin/zkCli.sh"; fileExists(cli) {
 		m := min(*zkcliN, len(names))
 		d := zkCli(cli, srv.Addr(), root, names[:m])
 		add("zkCli.sh get", m, d, 0, "one JVM, commands on stdin")
 	}
 
-	fmt.Printf("Store: %d records on a real ZooKeeper on loopback (same 2-core machine), built from the real-Spark captures.\n\n", len(names))
+	fmt.Printf("Store: %d records on a real ZooKeeper %s on loopback (same 2-core machine), built from the real-Spark captures.\n\n",
+		len(names), benchutil.ServerVersion(srv.Addr()))
 	fmt.Println("| reader | records | time | records/s | peak RSS | note |")
 	fmt.Println("|---|---|---|---|---|---|")
 	for _, r := range rows {
 		fmt.Println(r)
 	}
-	fmt.Printf("\nRatios: ls / bare reader = %.2f (target >= 0.8); ls / sequential loop = %.2f (target >= 2.5).\n", lsRate/bareRate, lsRate/seqRate)
+	bareRate := rate["bare go-zookeeper reader"]
+	for _, ls := range []struct{ what, key string }{
+		{"ls", "recoverctl ls -o json (the process)"},
+		{"ls --zk-multiread=false", "ls --zk-multiread=false (the process)"},
+	} {
+		fmt.Printf("\nRatios: %s / bare reader = %.2f (target >= 0.8); %s / sequential loop = %.2f (target >= 2.5).",
+			ls.what, rate[ls.key]/bareRate, ls.what, rate[ls.key]/seqRate)
+	}
+	fmt.Println()
 	fmt.Println("\nCPU time per record, same runs (client: the reading process, user+system; server: the ZooKeeper JVM, from /proc), and cores busy on average (of 2):")
 	fmt.Println()
 	fmt.Println("| reader | client µs/record | server µs/record | total µs/record | cores busy |")
@@ -162,14 +210,16 @@ func main() {
 	for _, r := range cpuRows {
 		fmt.Println(r)
 	}
-	// At 0.8 times the floor's rate, with as many cores busy as ls keeps,
-	// every record may cost this much CPU in all; what the reader alone
-	// costs leaves the rest for decoding and encoding.
-	ls, each := cpuOf["recoverctl ls -o json (the process)"], cpuOf["store/zk EachRecord"]
-	budget := ls.busy * 1e6 / (0.8 * bareRate)
-	fmt.Printf("\nAt 0.8× the floor (%.0f records/s) with the %.2f cores ls keeps busy, a record may cost %.0f µs of CPU in all; "+
-		"the reader and server alone cost %.0f, leaving %.0f µs for decoding and encoding, which cost ls %.0f.\n",
-		0.8*bareRate, ls.busy, budget, each.total, budget-each.total, ls.total-each.total)
+	// What decoding and encoding cost ls: its CPU beyond its reader's.
+	for _, p := range [][2]string{
+		{"recoverctl ls -o json (the process)", "store/zk EachRecord (multiRead)"},
+		{"ls --zk-multiread=false (the process)", "store/zk EachRecord (getData)"},
+	} {
+		ls, each := cpuOf[p[0]], cpuOf[p[1]]
+		fmt.Printf("\n%s: %.0f µs of CPU per record in all, of which its reader and the server %.0f: decoding and encoding cost %.0f.",
+			p[0], ls.total, each.total, ls.total-each.total)
+	}
+	fmt.Println()
 }
 
 // selfCPU is this process's user+system CPU time.
@@ -272,9 +322,9 @@ func pipelined(conn *gozk.Conn, root string, names []string, inflight int) {
 	wg.Wait()
 }
 
-func eachRecord(addr, dir string) {
+func eachRecord(addr, dir string, getDataOnly bool) {
 	ctx := context.Background()
-	s, err := zkstore.Open(ctx, zkstore.Options{Servers: addr, SparkDir: dir})
+	s, err := zkstore.Open(ctx, zkstore.Options{Servers: addr, SparkDir: dir, NoMultiRead: getDataOnly})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -292,10 +342,11 @@ func runLs(bin, addr, dir string) (time.Duration, int64) {
 }
 
 // runLsCPU is runLs, with the child's CPU time (user+system).
-func runLsCPU(bin, addr, dir string) (time.Duration, int64, time.Duration) {
+func runLsCPU(bin, addr, dir string, flags ...string) (time.Duration, int64, time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "ls", "-o", "json", "--zk", addr, "--zk-dir", dir, "--timeout", "60s")
+	args := append([]string{"ls", "-o", "json", "--zk", addr, "--zk-dir", dir, "--timeout", "60s"}, flags...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout = io.Discard
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
