@@ -58,6 +58,10 @@ const (
 const (
 	// multiReadMaxOps caps the getData operations of one multiRead.
 	multiReadMaxOps = 64
+	// multiReadFirstOps is the size of the batches sent before any record
+	// size is known: small enough that even records at the server's 1 MB
+	// limit fit an answer into MaxBufferSize.
+	multiReadFirstOps = 8
 	// multiReadTargetBytes is the answer size a batch aims at once record
 	// sizes are known: big enough that the per-request cost vanishes, far
 	// below MaxBufferSize.
@@ -400,7 +404,7 @@ func (s *Store) bulkEach(ctx context.Context, names []string, done []bool, fn fu
 		defer close(sent)
 		paths := make([]string, 0, multiReadMaxOps)
 		for i := 0; i < len(names); {
-			n := multiReadMaxOps
+			n := multiReadFirstOps
 			if avg := avgSize.Load(); avg > 0 {
 				n = int(min(max(multiReadTargetBytes/avg, 1), multiReadMaxOps))
 			}
