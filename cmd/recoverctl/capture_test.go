@@ -205,11 +205,19 @@ func TestLsMatchesMasterJSONFromZooKeeper(t *testing.T) {
 				if err := zktest.LoadDump(t.Context(), srv.Addr(), dump, chroot); err != nil {
 					t.Fatal(err)
 				}
-				doc, stderr, code := lsJSON(t, "--zk", srv.Addr()+chroot, "--zk-dir", dump.SparkDir)
+				doc, stderr, code := lsJSON(t, "--zk", srv.Addr()+chroot, "--zk-dir", dump.SparkDir, "-v")
 				if code != exitOK {
 					t.Errorf("exit %d, want 0; stderr: %s; undecodable: %v", code, stderr, doc["undecodable"])
 				}
+				if strings.Contains(stderr, "getData") {
+					t.Errorf("read without multiRead from a server that has it: %s", stderr)
+				}
 				compareWithMaster(t, c, doc)
+				// One getData per znode, as on ZooKeeper before 3.6: the same listing.
+				single, _, _ := lsJSON(t, "--zk", srv.Addr()+chroot, "--zk-dir", dump.SparkDir, "--zk-multiread=false")
+				if !reflect.DeepEqual(doc, single) {
+					t.Errorf("ls --zk-multiread=false differs from ls")
+				}
 			})
 		}
 	}
