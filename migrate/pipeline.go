@@ -132,9 +132,9 @@ func mapEach[T any](ctx context.Context, s Source, names []string, work func(sto
 
 // readTarget reads names from dst like readEach. When dst can walk all its
 // records in one pass and holds at most about as many others (total is
-// what it holds in all), it walks instead: one getData per znode rather
-// than getData and getACL per name. Names the walk does not meet are
-// passed to fn with store.ErrNotFound.
+// what it holds in all), it walks instead: data only, many znodes per
+// request (store/zk's multiRead), rather than getData and getACL per name.
+// Names the walk does not meet are passed to fn with store.ErrNotFound.
 func readTarget(ctx context.Context, dst Source, names []string, total int, fn func(store.Record, error) error) error {
 	w, ok := dst.(recordWalker)
 	if !ok || len(names) == 0 || total > 2*len(names) {

@@ -33,8 +33,9 @@ type bulkReader interface {
 }
 
 // recordScanner is implemented by stores that read every record in one
-// pass, faster than List and Read (ZooKeeper: getChildren, then pipelined
-// getData whose Stat gives size and mtime, without the ACL requests).
+// pass, faster than List and Read (ZooKeeper: getChildren, then the data
+// of many znodes per multiRead, whose Stat gives size and mtime, without
+// the ACL requests).
 type recordScanner interface {
 	EachRecord(ctx context.Context, fn func(store.Record, error) error) error
 }
