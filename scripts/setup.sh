@@ -26,9 +26,26 @@ command -v curl >/dev/null || apt_install curl
 command -v pip >/dev/null || command -v pip3 >/dev/null || apt_install python3-pip
 command -v mvn >/dev/null || apt_install maven
 
+# ZooKeeper 3.5, from before multiRead, for the tests of the getData
+# fallback (internal/zktest.OldRelease): its two jars from Maven Central,
+# checked against Maven Central's SHA-1, cached.
+zk_old=3.5.10
+zk_old_dir="${XDG_CACHE_HOME:-$HOME/.cache}/recoverctl/zookeeper-$zk_old"
+for artifact in zookeeper zookeeper-jute; do
+	jar="$zk_old_dir/$artifact-$zk_old.jar"
+	[ -f "$jar" ] && continue
+	mkdir -p "$zk_old_dir"
+	url="https://repo1.maven.org/maven2/org/apache/zookeeper/$artifact/$zk_old/$artifact-$zk_old.jar"
+	curl -fsSL --retry 3 -o "$jar.part" "$url"
+	want=$(curl -fsSL --retry 3 "$url.sha1" | cut -c1-40)
+	got=$(sha1sum "$jar.part" | cut -c1-40)
+	[ "$want" = "$got" ] || { echo "setup: $url: SHA-1 $got, Maven Central says $want" >&2; exit 1; }
+	mv "$jar.part" "$jar"
+done
+
 # Real Spark for the end-to-end tests (jars from PyPI's pyspark, cached).
 "$(dirname "$0")/setup-spark.sh"
 
 gobin="$(go env GOPATH)/bin"
 [ -x "$gobin/staticcheck" ] || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
-echo "setup: java $(java -version 2>&1 | head -1 | cut -d'"' -f2), zookeeper $(ls /usr/share/java/zookeeper-3*.jar | head -1 | xargs basename), staticcheck $("$gobin/staticcheck" -version | cut -d' ' -f2-)"
+echo "setup: java $(java -version 2>&1 | head -1 | cut -d'"' -f2), zookeeper $(ls /usr/share/java/zookeeper-3*.jar | head -1 | xargs basename) and $zk_old, staticcheck $("$gobin/staticcheck" -version | cut -d' ' -f2-)"

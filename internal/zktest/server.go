@@ -110,6 +110,46 @@ type Server struct {
 	stopping bool
 }
 
+// OldRelease is a ZooKeeper release from before multiRead (3.6), for tests
+// of what recoverctl does on such servers; scripts/setup.sh caches its
+// jars from Maven Central.
+const OldRelease = "3.5.10"
+
+// releaseRuntime is the runtime of a release whose jars scripts/setup.sh
+// put in ${XDG_CACHE_HOME:-~/.cache}/recoverctl/zookeeper-<release>, with
+// Debian's SLF4J (the jars from Maven Central do not list dependencies).
+func releaseRuntime(release string) (runtime, error) {
+	rt, err := findRuntime()
+	if err != nil {
+		return runtime{}, err
+	}
+	cache := os.Getenv("XDG_CACHE_HOME")
+	if cache == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return runtime{}, fmt.Errorf("%w: %v", ErrNoJava, err)
+		}
+		cache = filepath.Join(home, ".cache")
+	}
+	dir := filepath.Join(cache, "recoverctl", "zookeeper-"+release)
+	var cp []string
+	for _, jar := range []string{"zookeeper-" + release + ".jar", "zookeeper-jute-" + release + ".jar"} {
+		p := filepath.Join(dir, jar)
+		if _, err := os.Stat(p); err != nil {
+			return runtime{}, fmt.Errorf("%w: ZooKeeper %s: %v (scripts/setup.sh fetches it)", ErrNoJava, release, err)
+		}
+		cp = append(cp, p)
+	}
+	for _, jar := range []string{"/usr/share/java/slf4j-api.jar", debianSLF4J} {
+		if _, err := os.Stat(jar); err != nil {
+			return runtime{}, fmt.Errorf("%w: %v (install Debian's zookeeper package)", ErrNoJava, err)
+		}
+		cp = append(cp, jar)
+	}
+	rt.classpath = strings.Join(cp, string(os.PathListSeparator))
+	return rt, nil
+}
+
 // StartServer starts a standalone server whose config, data and log live in
 // dir (created if missing) on a free loopback port, and waits until it
 // serves. The caller must Stop it.
@@ -118,6 +158,20 @@ func StartServer(dir string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	return startStandalone(rt, dir)
+}
+
+// StartReleaseServer is StartServer with another ZooKeeper release (see
+// OldRelease).
+func StartReleaseServer(dir, release string) (*Server, error) {
+	rt, err := releaseRuntime(release)
+	if err != nil {
+		return nil, err
+	}
+	return startStandalone(rt, dir)
+}
+
+func startStandalone(rt runtime, dir string) (*Server, error) {
 	var last error
 	// A port picked free can be taken before the JVM binds it (other
 	// engineers' servers start concurrently), so retry with fresh ports.

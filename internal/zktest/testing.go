@@ -27,6 +27,23 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
+// StartRelease is Start with another ZooKeeper release (see OldRelease).
+func StartRelease(t testing.TB, release string) *Server {
+	t.Helper()
+	s, err := StartReleaseServer(t.TempDir(), release)
+	if err != nil {
+		unavailable(t, err)
+	}
+	t.Logf("zktest: real ZooKeeper server serving at %s (release %s)", s.Addr(), release)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("zookeeper %s log tail (%s):\n%s", s.Addr(), s.LogPath(), s.LogTail(20))
+		}
+		_ = s.Stop()
+	})
+	return s
+}
+
 // StartEnsemble starts an n-member quorum for t and stops it in t.Cleanup;
 // skipping and failing as Start.
 func StartEnsemble(t testing.TB, n int) *Ensemble {

@@ -213,6 +213,23 @@ func TestEachRecordFallsBackWithoutMultiRead(t *testing.T) {
 	}
 }
 
+// On a real ZooKeeper from before multiRead, the server's own UNIMPLEMENTED
+// turns EachRecord to getData, and every record comes once.
+func TestEachRecordOnZooKeeperWithoutMultiRead(t *testing.T) {
+	t.Parallel()
+	srv := zktest.StartRelease(t, zktest.OldRelease)
+	out, err := zktest.FourLetterWord(srv.Addr(), "srvr", 5*time.Second)
+	if err != nil || !strings.Contains(string(out), "version: "+zktest.OldRelease) {
+		t.Fatalf("srvr of the old server: %v, %s", err, out)
+	}
+	s := open(t, zk.Options{Servers: srv.Addr() + "/old", SparkDir: unique("mr35")})
+	want := writeRecords(t, s, 300)
+	readsAll(t, s, want)
+	if err := s.MultiReadFailed(); err == nil || !strings.Contains(err.Error(), "not implemented") {
+		t.Fatalf("MultiReadFailed = %v, want the server's UNIMPLEMENTED", err)
+	}
+}
+
 // A session that breaks after some answers: those records are not read
 // again, the rest come through getData.
 func TestEachRecordMultiReadBreaksMidway(t *testing.T) {
