@@ -382,7 +382,7 @@ func (s *Store) bulkEach(ctx context.Context, names []string, done []bool, fn fu
 		return &errBulk{err}
 	}
 	if err := b.expect(syncXid); err != nil {
-		return err
+		return s.bulkErr(ctx, err)
 	}
 	wg.Add(1)
 	go func() {
@@ -448,6 +448,9 @@ func (s *Store) bulkEach(ctx context.Context, names []string, done []bool, fn fu
 			return &errBulk{fmt.Errorf("multiRead answer: %w", err)}
 		}
 		for k, res := range results {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			i := bt.first + k
 			name := names[i]
 			done[i] = true

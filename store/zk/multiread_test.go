@@ -2,6 +2,7 @@ package zk_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -227,6 +228,30 @@ func TestEachRecordOnZooKeeperWithoutMultiRead(t *testing.T) {
 	readsAll(t, s, want)
 	if err := s.MultiReadFailed(); err == nil || !strings.Contains(err.Error(), "not implemented") {
 		t.Fatalf("MultiReadFailed = %v, want the server's UNIMPLEMENTED", err)
+	}
+}
+
+// Cancelling the context stops the read at once: no record after it.
+func TestEachRecordMultiReadCancel(t *testing.T) {
+	t.Parallel()
+	srv := zktest.Start(t)
+	s := open(t, zk.Options{Servers: srv.Addr(), SparkDir: unique("mrcancel")})
+	writeRecords(t, s, 1000)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	calls := 0
+	err := s.EachRecord(ctx, func(store.Record, error) error {
+		calls++
+		if calls == 10 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || calls != 10 {
+		t.Fatalf("EachRecord cancelled at the 10th record: %v after %d records", err, calls)
+	}
+	if err := s.MultiReadFailed(); err != nil {
+		t.Fatalf("a cancelled read is no reason to fall back: %v", err)
 	}
 }
 
