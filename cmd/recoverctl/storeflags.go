@@ -124,7 +124,7 @@ func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, 
 	logf("reading %s", s)
 	return &openedStore{Store: s, zk: s, codec: codecName, close: func() {
 		if err := s.MultiReadFailed(); err != nil {
-			logf("records read with one getData each: %v", err)
+			logf("multiRead failed, so records were read with one getData each from then on: %v", err)
 		}
 		_ = s.Close()
 	}}, nil

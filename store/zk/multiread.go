@@ -53,6 +53,7 @@ const (
 	zAuthFailed    = -115
 
 	statBytes = 68 // czxid mzxid ctime mtime version cversion aversion ephemeralOwner dataLength numChildren pzxid
+	statMtime = 24 // offset of mtime in a Stat
 )
 
 const (
@@ -60,24 +61,37 @@ const (
 	multiReadMaxOps = 64
 	// multiReadFirstOps is the size of the batches sent before any record
 	// size is known: small enough that even records at the server's 1 MB
-	// limit fit an answer into MaxBufferSize.
+	// limit fit an answer into the default MaxBufferSize.
 	multiReadFirstOps = 8
-	// multiReadTargetBytes is the answer size a batch aims at once record
-	// sizes are known: big enough that the per-request cost vanishes, far
-	// below MaxBufferSize.
+	// multiReadTargetBytes is the answer size a batch aims at, counting
+	// every record at the largest size seen: big enough that the
+	// per-request cost vanishes, far below MaxBufferSize.
 	multiReadTargetBytes = 1 << 20
-	// multiReadInFlight is how many multiReads are sent ahead of the one
-	// being answered, so the server always has the next one.
-	multiReadInFlight = 8
+	// multiReadQueued is how many multiReads may wait for their answer
+	// beyond the one being answered and the one being sent, so the server
+	// always has the next one.
+	multiReadQueued = 8
+	// closeWait bounds the goodbye: closeSession and its answer.
+	closeWait = time.Second
 )
 
 // errBulk marks a failure of the bulk session, which the getData path may
 // get around: the server refused or ignored multiRead, or the second
-// session could not be set up or broke.
+// session could not be set up or broke. bulkEach wraps each such failure
+// once; the functions below return plain errors.
 type errBulk struct{ err error }
 
 func (e *errBulk) Error() string { return "multiRead session: " + e.err.Error() }
 func (e *errBulk) Unwrap() error { return e.err }
+
+// bulkErr is the context's error once it is done (cancelling closes the
+// connection, so every wait on it fails), and *errBulk otherwise.
+func bulkErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return &errBulk{err}
+}
 
 // bulkSession is the second session. Answers come in request order, so a
 // FIFO of what was sent is all the matching needed.
@@ -85,23 +99,26 @@ type bulkSession struct {
 	conn    net.Conn
 	r       *bufio.Reader
 	wmu     sync.Mutex // one frame at a time on the wire
-	w       *bufio.Writer
 	xid     atomic.Int32
-	timeout time.Duration // for each answer
+	timeout time.Duration // for each answer, and each write
 	maxResp int
 	pingGap time.Duration
+	unwatch func() bool // stops closing conn when the context is done
 }
 
-// dialBulk opens a session on addr, authenticated like the store's.
+// dialBulk opens a session on addr, authenticated like the store's. Until
+// close, the context being done closes the connection.
 func dialBulk(ctx context.Context, addr string, opts Options) (*bulkSession, error) {
 	d := net.Dialer{Timeout: min(opts.ConnectTimeout, 2*time.Second)}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, &errBulk{err}
+		return nil, err
 	}
-	b := &bulkSession{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), w: bufio.NewWriterSize(conn, 16<<10),
+	b := &bulkSession{conn: conn, r: bufio.NewReaderSize(conn, 64<<10),
 		timeout: opts.RequestTimeout, maxResp: opts.MaxBufferSize}
+	b.unwatch = context.AfterFunc(ctx, func() { conn.Close() })
 	if err := b.handshake(opts); err != nil {
+		b.unwatch()
 		conn.Close()
 		return nil, err
 	}
@@ -118,69 +135,66 @@ func (b *bulkSession) handshake(opts Options) error {
 	req = binary.BigEndian.AppendUint64(req, 0)
 	req = appendBuffer(req, make([]byte, 16))
 	req = append(req, 0)
-	binary.BigEndian.PutUint32(req, uint32(len(req)-4))
 	if err := b.write(req); err != nil {
-		return &errBulk{fmt.Errorf("connect: %w", err)}
+		return fmt.Errorf("connect: %w", err)
+	}
+	if err := b.conn.SetReadDeadline(time.Now().Add(b.timeout)); err != nil {
+		return err
 	}
 	body, err := b.readFrame()
 	if err != nil {
-		return &errBulk{fmt.Errorf("connect: %w", err)}
+		return fmt.Errorf("connect: %w", err)
 	}
 	c := cursor{b: body}
 	c.int32() // protocolVersion
 	negotiated := c.int32()
 	if c.err != nil || negotiated <= 0 {
-		return &errBulk{errors.New("connect: the server refused the session")}
+		return errors.New("connect: the server refused the session")
 	}
 	b.pingGap = time.Duration(negotiated) * time.Millisecond / 3
 	if opts.Auth != "" {
-		body := binary.BigEndian.AppendUint32(nil, 0)
-		body = appendString(body, "digest")
-		body = appendBuffer(body, []byte(opts.Auth))
-		if err := b.send(xidAuth, opAuth, body); err != nil {
-			return &errBulk{fmt.Errorf("authenticate: %w", err)}
+		f := request(xidAuth, opAuth, 64)
+		f = binary.BigEndian.AppendUint32(f, 0)
+		f = appendString(f, "digest")
+		f = appendBuffer(f, []byte(opts.Auth))
+		if err := b.write(f); err != nil {
+			return fmt.Errorf("authenticate: %w", err)
 		}
-		_, code, _, err := b.reply()
-		if err == nil && code != 0 {
-			err = codeError(code)
-		}
-		if err != nil {
-			return &errBulk{fmt.Errorf("authenticate: %w", err)}
+		if err := b.expect(xidAuth); err != nil {
+			return fmt.Errorf("authenticate: %w", err)
 		}
 	}
 	return nil
 }
 
-func (b *bulkSession) write(frame []byte) error {
+// request starts a request frame: its length (write fills it in), xid and
+// type, with room for size more bytes.
+func request(xid, op int32, size int) []byte {
+	f := make([]byte, 12, 12+size)
+	binary.BigEndian.PutUint32(f[4:], uint32(xid))
+	binary.BigEndian.PutUint32(f[8:], uint32(op))
+	return f
+}
+
+// write sends one frame, filling in its length.
+func (b *bulkSession) write(f []byte) error {
+	binary.BigEndian.PutUint32(f, uint32(len(f)-4))
 	b.wmu.Lock()
 	defer b.wmu.Unlock()
 	if err := b.conn.SetWriteDeadline(time.Now().Add(b.timeout)); err != nil {
 		return err
 	}
-	if _, err := b.w.Write(frame); err != nil {
-		return err
-	}
-	return b.w.Flush()
+	_, err := b.conn.Write(f)
+	return b.netError(err)
 }
 
-// send writes one request: header (xid, type) and body.
-func (b *bulkSession) send(xid, op int32, body []byte) error {
-	frame := make([]byte, 12, 12+len(body))
-	binary.BigEndian.PutUint32(frame, uint32(8+len(body)))
-	binary.BigEndian.PutUint32(frame[4:], uint32(xid))
-	binary.BigEndian.PutUint32(frame[8:], uint32(op))
-	return b.write(append(frame, body...))
-}
-
-// readFrame reads one length-prefixed frame. The buffer grows with what
-// arrives, not with what the length claims.
+// readFrame reads one length-prefixed frame, within the read deadline the
+// caller set. The buffer grows with what arrives, not with what the length
+// claims.
 func (b *bulkSession) readFrame() ([]byte, error) {
-	if err := b.conn.SetReadDeadline(time.Now().Add(b.timeout)); err != nil {
-		return nil, err
-	}
 	var l [4]byte
 	if _, err := io.ReadFull(b.r, l[:]); err != nil {
-		return nil, b.readError(err)
+		return nil, b.netError(err)
 	}
 	n := int64(int32(binary.BigEndian.Uint32(l[:])))
 	if n < 0 || n > int64(b.maxResp) {
@@ -188,26 +202,29 @@ func (b *bulkSession) readFrame() ([]byte, error) {
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, min(n, 64<<10)))
 	if _, err := io.CopyN(buf, b.r, n); err != nil {
-		return nil, b.readError(err)
+		return nil, b.netError(err)
 	}
 	return buf.Bytes(), nil
 }
 
-// readError names a timeout for what it is. It too is worth trying the
+// netError names a timeout for what it is. It too is worth trying the
 // getData path for: a server before 3.4.6 ignores a request it does not
 // know instead of answering UNIMPLEMENTED; a server that is really gone
 // fails that path within its own timeout.
-func (b *bulkSession) readError(err error) error {
+func (b *bulkSession) netError(err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return &errBulk{&timeoutError{after: b.timeout}}
+		return &timeoutError{after: b.timeout}
 	}
-	return &errBulk{err}
+	return err
 }
 
-// reply reads the next answer other than a ping's: its xid, error code
-// and body.
+// reply reads the next answer other than a ping's, within one request
+// timeout however many pings come first: its xid, error code and body.
 func (b *bulkSession) reply() (xid, code int32, body []byte, err error) {
+	if err := b.conn.SetReadDeadline(time.Now().Add(b.timeout)); err != nil {
+		return 0, 0, nil, err
+	}
 	for {
 		f, err := b.readFrame()
 		if err != nil {
@@ -216,7 +233,7 @@ func (b *bulkSession) reply() (xid, code int32, body []byte, err error) {
 		c := cursor{b: f}
 		xid, _, code = c.int32(), c.int64(), c.int32()
 		if c.err != nil {
-			return 0, 0, nil, &errBulk{fmt.Errorf("answer header: %w", c.err)}
+			return 0, 0, nil, fmt.Errorf("answer header: %w", c.err)
 		}
 		if xid != xidPing {
 			return xid, code, c.b, nil
@@ -224,11 +241,49 @@ func (b *bulkSession) reply() (xid, code int32, body []byte, err error) {
 	}
 }
 
-// close ends the session: that frees it on the server at once rather than
-// after its timeout. The answer does not matter.
-func (b *bulkSession) close() {
-	_ = b.send(b.xid.Add(1), opCloseSession, nil)
-	b.conn.Close()
+// expect reads the answer to xid and fails on its error code.
+func (b *bulkSession) expect(xid int32) error {
+	got, code, _, err := b.reply()
+	switch {
+	case err != nil:
+		return err
+	case got != xid:
+		return fmt.Errorf("answer %d where %d was due", got, xid)
+	case code != 0:
+		return codeError(code)
+	}
+	return nil
+}
+
+// close closes the connection. On a healthy session it first ends the
+// session with closeSession, which frees it on the server at once rather
+// than after its timeout, when the line allows within closeWait (not while
+// a write is stuck on it).
+func (b *bulkSession) close(healthy bool) {
+	defer b.conn.Close()
+	b.unwatch()
+	if !healthy || !b.wmu.TryLock() {
+		return
+	}
+	xid := b.xid.Add(1)
+	f := request(xid, opCloseSession, 0)
+	binary.BigEndian.PutUint32(f, uint32(len(f)-4))
+	err := b.conn.SetWriteDeadline(time.Now().Add(closeWait))
+	if err == nil {
+		_, err = b.conn.Write(f)
+	}
+	b.wmu.Unlock()
+	if err != nil || b.conn.SetReadDeadline(time.Now().Add(closeWait)) != nil {
+		return
+	}
+	// Answers still on their way come first; wait for the goodbye so that
+	// closing does not reset the line before the server has it.
+	for {
+		f, err := b.readFrame()
+		if err != nil || len(f) >= 4 && int32(binary.BigEndian.Uint32(f)) == xid {
+			return
+		}
+	}
 }
 
 // pingUntil keeps the session alive while the caller is slow to take
@@ -241,26 +296,27 @@ func (b *bulkSession) pingUntil(stop <-chan struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
-			if b.send(xidPing, opPing, nil) != nil {
+			if b.write(request(xidPing, opPing, 0)) != nil {
 				return
 			}
 		}
 	}
 }
 
-// multiReadRequest encodes getData (no watch) of every path.
-func multiReadRequest(paths []string) []byte {
+// multiReadRequest is the multiRead frame of getData (no watch) of every
+// path.
+func multiReadRequest(xid int32, paths []string) []byte {
 	n := 9
 	for _, p := range paths {
 		n += 9 + 4 + len(p) + 1
 	}
-	body := make([]byte, 0, n)
+	f := request(xid, opMultiRead, n)
 	for _, p := range paths {
-		body = appendMultiHeader(body, opGetData, false, -1)
-		body = appendString(body, p)
-		body = append(body, 0)
+		f = appendMultiHeader(f, opGetData, false, -1)
+		f = appendString(f, p)
+		f = append(f, 0)
 	}
-	return appendMultiHeader(body, -1, true, -1)
+	return appendMultiHeader(f, -1, true, -1)
 }
 
 func appendMultiHeader(b []byte, op int32, done bool, code int32) []byte {
@@ -304,14 +360,14 @@ func parseMultiRead(body []byte, want int) ([]multiReadResult, error) {
 			if c.err != nil {
 				return nil, c.err
 			}
-			out = append(out, multiReadResult{data: data, mtime: int64(binary.BigEndian.Uint64(st[24:]))})
+			out = append(out, multiReadResult{data: data, mtime: int64(binary.BigEndian.Uint64(st[statMtime:]))})
 		case opError:
 			code := c.int32()
 			if c.err != nil {
 				return nil, c.err
 			}
 			if code == 0 {
-				code = zUnimplemented // an error result must carry a code
+				return nil, errors.New("error result without an error code")
 			}
 			out = append(out, multiReadResult{code: code})
 		default:
@@ -320,6 +376,9 @@ func parseMultiRead(body []byte, want int) ([]multiReadResult, error) {
 	}
 	if len(out) != want {
 		return nil, fmt.Errorf("%d results for %d operations", len(out), want)
+	}
+	if len(c.b) > 0 {
+		return nil, fmt.Errorf("%d bytes after the last result", len(c.b))
 	}
 	return out, nil
 }
@@ -347,7 +406,8 @@ func codeError(code int32) error {
 // bulkEach reads names with multiRead on a second session and calls fn as
 // readEach does (entries gone meanwhile are skipped). It marks in done the
 // names it dealt with, so that after an *errBulk the caller can read the
-// rest another way.
+// rest another way. A record's Data shares memory with the other records
+// of its answer.
 func (s *Store) bulkEach(ctx context.Context, names []string, done []bool, fn func(store.Record, error) error) (err error) {
 	addr := s.bulkAddr
 	if addr == "" {
@@ -355,34 +415,24 @@ func (s *Store) bulkEach(ctx context.Context, names []string, done []bool, fn fu
 	}
 	b, err := dialBulk(ctx, addr, s.opts)
 	if err != nil {
-		return err
+		return bulkErr(ctx, err)
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	defer func() {
 		close(stop)
-		if err == nil {
-			b.close()
-		} else {
-			b.conn.Close() // a writer may be stuck on it
-		}
+		var broken *errBulk
+		b.close(!errors.As(err, &broken))
 		wg.Wait()
-	}()
-	go func() {
-		select {
-		case <-ctx.Done():
-			b.conn.Close()
-		case <-stop:
-		}
 	}()
 	// Sync first: the session then sees at least what the leader had
 	// committed, whichever server it is on.
 	syncXid := b.xid.Add(1)
-	if err := b.send(syncXid, opSync, appendString(nil, s.root)); err != nil {
-		return &errBulk{err}
+	if err := b.write(appendString(request(syncXid, opSync, len(s.root)+4), s.root)); err != nil {
+		return bulkErr(ctx, err)
 	}
 	if err := b.expect(syncXid); err != nil {
-		return s.bulkErr(ctx, err)
+		return bulkErr(ctx, err)
 	}
 	wg.Add(1)
 	go func() {
@@ -395,8 +445,11 @@ func (s *Store) bulkEach(ctx context.Context, names []string, done []bool, fn fu
 		first int // index into names
 		n     int
 	}
-	sent := make(chan batch, multiReadInFlight)
-	var avgSize atomic.Int64 // bytes per record seen so far; 0 before any
+	sent := make(chan batch, multiReadQueued)
+	// Batches are sized from the records seen so far: about
+	// multiReadTargetBytes at their average size, and at most half of
+	// MaxBufferSize should all be as large as the largest.
+	var largest, average atomic.Int64
 	sendErr := make(chan error, 1)
 	wg.Add(1)
 	go func() {
@@ -405,22 +458,22 @@ func (s *Store) bulkEach(ctx context.Context, names []string, done []bool, fn fu
 		paths := make([]string, 0, multiReadMaxOps)
 		for i := 0; i < len(names); {
 			n := multiReadFirstOps
-			if avg := avgSize.Load(); avg > 0 {
-				n = int(min(max(multiReadTargetBytes/avg, 1), multiReadMaxOps))
+			if l, a := largest.Load(), average.Load(); l > 0 {
+				n = int(min(multiReadMaxOps, max(multiReadTargetBytes/a, 1), max(int64(s.opts.MaxBufferSize)/2/l, 1)))
 			}
 			n = min(n, len(names)-i)
 			paths = paths[:0]
 			for _, name := range names[i : i+n] {
 				p, err := s.recordPath(name)
 				if err != nil {
-					sendErr <- &errBulk{err}
+					sendErr <- err
 					return
 				}
 				paths = append(paths, p)
 			}
 			bt := batch{xid: b.xid.Add(1), first: i, n: n}
-			if err := b.send(bt.xid, opMultiRead, multiReadRequest(paths)); err != nil {
-				sendErr <- &errBulk{err}
+			if err := b.write(multiReadRequest(bt.xid, paths)); err != nil {
+				sendErr <- err
 				return
 			}
 			select {
@@ -435,17 +488,17 @@ func (s *Store) bulkEach(ctx context.Context, names []string, done []bool, fn fu
 	for bt := range sent {
 		xid, code, body, err := b.reply()
 		if err != nil {
-			return s.bulkErr(ctx, err)
+			return bulkErr(ctx, err)
 		}
 		if xid != bt.xid {
-			return &errBulk{fmt.Errorf("answer %d where %d was due", xid, bt.xid)}
+			return bulkErr(ctx, fmt.Errorf("answer %d where %d was due", xid, bt.xid))
 		}
 		if code != 0 {
-			return &errBulk{fmt.Errorf("multiRead: %w", codeError(code))}
+			return bulkErr(ctx, fmt.Errorf("multiRead: %w", codeError(code)))
 		}
 		results, err := parseMultiRead(body, bt.n)
 		if err != nil {
-			return &errBulk{fmt.Errorf("multiRead answer: %w", err)}
+			return bulkErr(ctx, fmt.Errorf("multiRead answer: %w", err))
 		}
 		for k, res := range results {
 			if err := ctx.Err(); err != nil {
@@ -467,44 +520,20 @@ func (s *Store) bulkEach(ctx context.Context, names []string, done []bool, fn fu
 				rec.ModTime = millis(res.mtime)
 				records++
 				bytesSeen += int64(len(res.data))
+				largest.Store(max(largest.Load(), int64(len(res.data)), 1))
+				average.Store(max(bytesSeen/records, 1))
 			}
 			if err := fn(rec, rerr); err != nil {
 				return err
 			}
 		}
-		if records > 0 {
-			avgSize.Store(max(bytesSeen/records, 1))
-		}
 	}
 	select {
 	case err := <-sendErr:
-		return s.bulkErr(ctx, err)
+		return bulkErr(ctx, err)
 	default:
 	}
 	return ctx.Err()
-}
-
-// expect reads the answer to xid and fails on its error code.
-func (b *bulkSession) expect(xid int32) error {
-	got, code, _, err := b.reply()
-	switch {
-	case err != nil:
-		return err
-	case got != xid:
-		return &errBulk{fmt.Errorf("answer %d where %d was due", got, xid)}
-	case code != 0:
-		return &errBulk{codeError(code)}
-	}
-	return nil
-}
-
-// bulkErr is the context's error once it is done (the connection was
-// closed for it), err otherwise.
-func (s *Store) bulkErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
 }
 
 // cursor reads jute's big-endian encoding; the first shortfall sticks.

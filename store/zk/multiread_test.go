@@ -74,7 +74,10 @@ func writeRecords(t *testing.T, s *zk.Store, n int) map[string][]byte {
 func eachRecord(t *testing.T, s *zk.Store) (map[string]store.Record, map[string]error, error) {
 	t.Helper()
 	recs, errs := map[string]store.Record{}, map[string]error{}
-	err := s.EachRecord(t.Context(), func(rec store.Record, err error) error {
+	// A read that hangs fails the test instead of stalling the run.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	err := s.EachRecord(ctx, func(rec store.Record, err error) error {
 		if _, dup := recs[rec.Name]; dup {
 			t.Errorf("%s delivered twice", rec.Name)
 		}
@@ -231,6 +234,49 @@ func TestEachRecordOnZooKeeperWithoutMultiRead(t *testing.T) {
 	}
 }
 
+// An answer above MaxBufferSize is refused, and the records are read
+// with getData, each of which fits.
+func TestEachRecordAnswerTooLarge(t *testing.T) {
+	t.Parallel()
+	srv := zktest.Start(t)
+	s := open(t, zk.Options{Servers: srv.Addr(), SparkDir: unique("mrbig"), MaxBufferSize: 2 << 20})
+	want := map[string][]byte{}
+	for i := range 20 {
+		r := store.NewRecord(fmt.Sprintf("app_big-%02d", i), storetest.Payload(uint64(i), 300<<10))
+		if err := s.Write(t.Context(), r); err != nil {
+			t.Fatal(err)
+		}
+		want[r.Name] = r.Data
+	}
+	readsAll(t, s, want)
+	if err := s.MultiReadFailed(); err == nil || !strings.Contains(err.Error(), "above the") {
+		t.Fatalf("MultiReadFailed = %v, want the answer refused for its size", err)
+	}
+}
+
+// Cancelling while the second session is still being set up ends the
+// read at once, without falling back.
+func TestEachRecordCancelDuringConnect(t *testing.T) {
+	t.Parallel()
+	srv := zktest.Start(t)
+	s := open(t, zk.Options{Servers: srv.Addr(), SparkDir: unique("mrhang"), RequestTimeout: 10 * time.Second})
+	writeRecords(t, s, 10)
+	zk.SetBulkAddr(s, listen(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })) // never answers
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	err := s.EachRecord(ctx, func(store.Record, error) error { return nil })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("EachRecord: %v, want the context's deadline", err)
+	}
+	if d := time.Since(begin); d > 2*time.Second {
+		t.Fatalf("EachRecord took %s after its context ended", d)
+	}
+	if err := s.MultiReadFailed(); err != nil {
+		t.Fatalf("a cancelled read is no reason to fall back: %v", err)
+	}
+}
+
 // Cancelling the context stops the read at once: no record after it.
 func TestEachRecordMultiReadCancel(t *testing.T) {
 	t.Parallel()
@@ -306,12 +352,13 @@ func TestEachRecordServerFreezesMidway(t *testing.T) {
 	}
 }
 
-// A server before 3.4.6 does not answer a request it does not know: after
-// one request timeout the read goes on with getData.
+// A server before 3.4.6 does not answer a request it does not know, but
+// answers pings: after one request timeout, which the pings do not
+// prolong, the read goes on with getData.
 func TestEachRecordFallsBackFromSilentServer(t *testing.T) {
 	t.Parallel()
 	srv := zktest.Start(t)
-	s := open(t, zk.Options{Servers: srv.Addr(), SparkDir: unique("mrsilent"), RequestTimeout: time.Second})
+	s := open(t, zk.Options{Servers: srv.Addr(), SparkDir: unique("mrsilent"), RequestTimeout: 2 * time.Second})
 	want := writeRecords(t, s, 50)
 	zk.SetBulkAddr(s, fakeOldServer(t, false))
 	readsAll(t, s, want)
@@ -347,17 +394,18 @@ func listen(t *testing.T, handle func(net.Conn)) string {
 // fakeOldServer answers like ZooKeeper 3.4.6 to 3.5 to a client that asks
 // for multiRead: it accepts the session and sync, then answers
 // UNIMPLEMENTED and closes the connection; or, with answer false, like
-// older servers, which say nothing.
+// older servers, which drop what they do not know and go on answering
+// pings. Its sessions last 1.5 s, so the client pings every 0.5 s.
 func fakeOldServer(t *testing.T, answer bool) string {
 	return listen(t, func(c net.Conn) {
 		if _, err := readFrame(c); err != nil {
 			return
 		}
-		resp := binary.BigEndian.AppendUint32(nil, 0)     // protocolVersion
-		resp = binary.BigEndian.AppendUint32(resp, 30000) // timeOut
-		resp = binary.BigEndian.AppendUint64(resp, 1)     // sessionId
-		resp = binary.BigEndian.AppendUint32(resp, 16)    // passwd
-		resp = append(resp, make([]byte, 17)...)          // passwd bytes, readOnly
+		resp := binary.BigEndian.AppendUint32(nil, 0)    // protocolVersion
+		resp = binary.BigEndian.AppendUint32(resp, 1500) // timeOut
+		resp = binary.BigEndian.AppendUint64(resp, 1)    // sessionId
+		resp = binary.BigEndian.AppendUint32(resp, 16)   // passwd
+		resp = append(resp, make([]byte, 17)...)         // passwd bytes, readOnly
 		writeFrame(c, resp)
 		for {
 			f, err := readFrame(c)
@@ -367,11 +415,10 @@ func fakeOldServer(t *testing.T, answer bool) string {
 			xid, op := binary.BigEndian.Uint32(f), int32(binary.BigEndian.Uint32(f[4:]))
 			code := uint32(0)
 			if op != 9 && op != 11 { // sync and ping are known
+				if !answer {
+					continue
+				}
 				code = uint32(0xfffffffa) // UNIMPLEMENTED (-6)
-			}
-			if code != 0 && !answer {
-				_, _ = io.Copy(io.Discard, c) // until the client gives up
-				return
 			}
 			hdr := binary.BigEndian.AppendUint32(nil, xid)
 			hdr = binary.BigEndian.AppendUint64(hdr, 0)

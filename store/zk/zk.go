@@ -125,8 +125,9 @@ type Store struct {
 	root     string // sparkDir + /master_status
 	closed   sync.Once
 
-	multiReadFailed atomic.Value // error: why EachRecord last fell back
-	bulkAddr        string       // tests: where the multiRead session goes
+	mu              sync.Mutex
+	multiReadFailed error  // why the last EachRecord fell back, under mu
+	bulkAddr        string // tests: where the multiRead session goes
 }
 
 // ParseConnectString splits "h1:p,h2:p/chroot" into servers and chroot
@@ -946,6 +947,8 @@ func latchSeq(name string) int64 {
 // size and mtime. ACLs are not read (List has them): this is the fast path
 // for commands that only show records. fn is called once per entry, never
 // concurrently, in completion order; an entry deleted meanwhile is skipped.
+// A record's Data may share memory with records read in the same request:
+// copy what is kept long.
 func (s *Store) EachRecord(ctx context.Context, fn func(store.Record, error) error) error {
 	names, err := s.children(ctx, s.root)
 	if err != nil {
@@ -957,13 +960,14 @@ func (s *Store) EachRecord(ctx context.Context, fn func(store.Record, error) err
 	if s.opts.NoMultiRead || len(names) == 0 {
 		return s.readEach(ctx, names, s.fetchData, true, fn)
 	}
+	s.setMultiReadFailed(nil)
 	done := make([]bool, len(names))
 	err = s.bulkEach(ctx, names, done, fn)
 	var bulk *errBulk
 	if !errors.As(err, &bulk) {
 		return err
 	}
-	s.multiReadFailed.Store(bulk)
+	s.setMultiReadFailed(bulk)
 	rest := names[:0:0]
 	for i, n := range names {
 		if !done[i] {
@@ -973,11 +977,17 @@ func (s *Store) EachRecord(ctx context.Context, fn func(store.Record, error) err
 	return s.readEach(ctx, rest, s.fetchData, true, fn)
 }
 
-// MultiReadFailed says why the last EachRecord fell back to one getData
-// per znode (a server before 3.6 has no multiRead), or nil.
+// MultiReadFailed says why the last EachRecord read some or all records
+// with one getData per znode (a server before 3.6 has no multiRead), or
+// nil.
 func (s *Store) MultiReadFailed() error {
-	if err, ok := s.multiReadFailed.Load().(error); ok {
-		return err
-	}
-	return nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.multiReadFailed
+}
+
+func (s *Store) setMultiReadFailed(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.multiReadFailed = err
 }
