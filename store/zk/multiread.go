@@ -178,10 +178,15 @@ func request(xid, op int32, size int) []byte {
 
 // write sends one frame, filling in its length.
 func (b *bulkSession) write(f []byte) error {
-	binary.BigEndian.PutUint32(f, uint32(len(f)-4))
 	b.wmu.Lock()
 	defer b.wmu.Unlock()
-	if err := b.conn.SetWriteDeadline(time.Now().Add(b.timeout)); err != nil {
+	return b.writeLocked(f, b.timeout)
+}
+
+// writeLocked is write, with wmu held and a deadline of its own.
+func (b *bulkSession) writeLocked(f []byte, within time.Duration) error {
+	binary.BigEndian.PutUint32(f, uint32(len(f)-4))
+	if err := b.conn.SetWriteDeadline(time.Now().Add(within)); err != nil {
 		return err
 	}
 	_, err := b.conn.Write(f)
@@ -266,12 +271,7 @@ func (b *bulkSession) close(healthy bool) {
 		return
 	}
 	xid := b.xid.Add(1)
-	f := request(xid, opCloseSession, 0)
-	binary.BigEndian.PutUint32(f, uint32(len(f)-4))
-	err := b.conn.SetWriteDeadline(time.Now().Add(closeWait))
-	if err == nil {
-		_, err = b.conn.Write(f)
-	}
+	err := b.writeLocked(request(xid, opCloseSession, 0), closeWait)
 	b.wmu.Unlock()
 	if err != nil || b.conn.SetReadDeadline(time.Now().Add(closeWait)) != nil {
 		return
