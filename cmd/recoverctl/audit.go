@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	caudit "github.com/recoverctl/recoverctl/codec/audit"
-	"github.com/recoverctl/recoverctl/internal/audit"
+	"github.com/recoverctl/recoverctl/audit"
+	"github.com/recoverctl/recoverctl/codec/classes"
 )
 
 // findingsError makes `audit` exit with exitFindings when anything was
@@ -44,9 +44,9 @@ It exits 7 when anything is flagged, 0 when the store is clean.`,
 			if err != nil {
 				return err
 			}
-			var ropts caudit.Options
+			var ropts classes.Options
 			if len(allow) > 0 {
-				f, err := caudit.ParseFilter(strings.Join(allow, ";"))
+				f, err := classes.ParseFilter(strings.Join(allow, ";"))
 				if err != nil {
 					return usageError{fmt.Errorf("--allow: %w", err)}
 				}
@@ -54,7 +54,7 @@ It exits 7 when anything is flagged, 0 when the store is clean.`,
 			}
 			var note string
 			if target != "" {
-				t, n, err := caudit.TableFor(target)
+				t, n, err := classes.TableFor(target)
 				if err != nil {
 					return usageError{fmt.Errorf("--target-spark: %w", err)}
 				}

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	at "github.com/recoverctl/recoverctl/codec/audit/audittest"
+	at "github.com/recoverctl/recoverctl/internal/streamtest"
 )
 
 func runAudit(t *testing.T, args ...string) (string, int) {

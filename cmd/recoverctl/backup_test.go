@@ -21,8 +21,8 @@ import (
 	gozk "github.com/go-zookeeper/zk"
 
 	"github.com/recoverctl/recoverctl/backup"
-	"github.com/recoverctl/recoverctl/internal/livemaster"
 	"github.com/recoverctl/recoverctl/internal/zktest"
+	"github.com/recoverctl/recoverctl/livemaster"
 	"github.com/recoverctl/recoverctl/store"
 	"github.com/recoverctl/recoverctl/store/zk"
 )

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/recoverctl/recoverctl/codec"
-	"github.com/recoverctl/recoverctl/internal/inventory"
+	"github.com/recoverctl/recoverctl/inventory"
 	"github.com/recoverctl/recoverctl/store"
 )
 

@@ -9,7 +9,7 @@ import (
 	"runtime/pprof"
 
 	"github.com/recoverctl/recoverctl/backup"
-	"github.com/recoverctl/recoverctl/internal/livemaster"
+	"github.com/recoverctl/recoverctl/livemaster"
 	"github.com/recoverctl/recoverctl/store"
 )
 

@@ -16,9 +16,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/recoverctl/recoverctl/backup"
-	"github.com/recoverctl/recoverctl/internal/livemaster"
-	"github.com/recoverctl/recoverctl/internal/storeaddr"
+	"github.com/recoverctl/recoverctl/livemaster"
 	"github.com/recoverctl/recoverctl/migrate"
+	"github.com/recoverctl/recoverctl/storeaddr"
 )
 
 func newMigrateCommand() *cobra.Command {

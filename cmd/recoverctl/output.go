@@ -9,7 +9,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/recoverctl/recoverctl/internal/inventory"
+	"github.com/recoverctl/recoverctl/inventory"
 	"github.com/recoverctl/recoverctl/store"
 )
 

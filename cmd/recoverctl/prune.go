@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/recoverctl/recoverctl/codec"
-	"github.com/recoverctl/recoverctl/internal/livemaster"
-	"github.com/recoverctl/recoverctl/internal/prune"
+	"github.com/recoverctl/recoverctl/livemaster"
+	"github.com/recoverctl/recoverctl/prune"
 	"github.com/recoverctl/recoverctl/store"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/recoverctl/recoverctl/backup"
-	"github.com/recoverctl/recoverctl/internal/livemaster"
+	"github.com/recoverctl/recoverctl/livemaster"
 	"github.com/recoverctl/recoverctl/store"
 	"github.com/recoverctl/recoverctl/store/zk"
 )

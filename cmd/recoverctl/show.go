@@ -10,7 +10,7 @@ import (
 
 	"github.com/recoverctl/recoverctl/codec"
 	"github.com/recoverctl/recoverctl/codec/javaser"
-	"github.com/recoverctl/recoverctl/internal/inventory"
+	"github.com/recoverctl/recoverctl/inventory"
 	"github.com/recoverctl/recoverctl/store"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/recoverctl/recoverctl/internal/sparkconf"
+	"github.com/recoverctl/recoverctl/sparkconf"
 	"github.com/recoverctl/recoverctl/store"
 	"github.com/recoverctl/recoverctl/store/fs"
 	"github.com/recoverctl/recoverctl/store/zk"

@@ -13,7 +13,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/recoverctl/recoverctl/codec"
-	"github.com/recoverctl/recoverctl/internal/inventory"
+	"github.com/recoverctl/recoverctl/inventory"
 )
 
 // newTable makes the borderless, kubectl-like tables recoverctl prints.

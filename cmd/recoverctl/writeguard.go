@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/recoverctl/recoverctl/internal/livemaster"
+	"github.com/recoverctl/recoverctl/livemaster"
 )
 
 // refuseLive is the rule every command that writes shares: while a live

@@ -54,7 +54,7 @@ func forbidden(from, to string) string {
 		return "store knows where bytes live, nothing above it"
 	case (under(from, "migrate") || under(from, "backup")) && (under(to, "store/zk") || under(to, "store/fs")):
 		return "migrate and backup are handed a store; they never pick a concrete one"
-	case (under(from, "migrate") || under(from, "backup")) && under(to, "internal/sparkconf"):
+	case (under(from, "migrate") || under(from, "backup")) && under(to, "sparkconf"):
 		return "configuration flows in as values"
 	}
 	return ""
@@ -77,7 +77,7 @@ func TestImportRules(t *testing.T) {
 func TestRulesCanFail(t *testing.T) {
 	for _, c := range []struct{ from, to string }{
 		{"codec", "store"},
-		{"codec/javaser", "internal/inventory"},
+		{"codec/javaser", "inventory"},
 		{"store/zk", "store/fs"},
 		{"migrate", "store/zk"},
 		{"backup", "cmd/recoverctl"},
@@ -88,7 +88,7 @@ func TestRulesCanFail(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ from, to string }{
-		{"codec/audit", "codec/javaser"},
+		{"codec/classes", "codec/javaser"},
 		{"migrate", "store"},
 		{"backup", "codec"},
 		{"cmd/recoverctl", "store/zk"},

@@ -1,4 +1,4 @@
-package audit
+package classes
 
 import (
 	"os"
@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	at "github.com/recoverctl/recoverctl/codec/audit/audittest"
 	"github.com/recoverctl/recoverctl/codec/envelope"
 	"github.com/recoverctl/recoverctl/codec/javaser"
+	at "github.com/recoverctl/recoverctl/internal/streamtest"
 )
 
 // captures lists real records: testdata/spark/<spark>-<scala>/<variant>/records/*.

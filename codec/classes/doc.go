@@ -8,11 +8,11 @@
 //
 // It is pure analysis of bytes and decoded trees: it never loads, resolves
 // or runs a class, never reaches a store and never prints. Store hygiene
-// (ACLs, file modes, duplicates across records) is internal/audit's job.
+// (ACLs, file modes, duplicates across records) is package audit's job.
 //
 // The data it judges by is embedded: gadgets.json (known gadget classes,
 // each with the public chain and library it comes from), allow.txt (the
 // JDK, Scala and Spark classes real Masters were seen to persist) and
 // classdesc/*.json (the class descriptors of each Spark release, generated
 // from its jars by testdata/classdesc/gen).
-package audit
+package classes

@@ -1,5 +1,5 @@
 // Package audit checks a recovery store before a Spark Master starts on it:
-// every record through codec/audit (gadget and foreign classes, extra
+// every record through codec/classes (gadget and foreign classes, extra
 // contents, upgrade readiness), and the store's hygiene, which only the
 // store can tell: who may write the ZooKeeper znodes (ACLs) or the recovery
 // directory (modes), foreign entries, several worker records for one
@@ -18,7 +18,7 @@ import (
 	"strings"
 
 	"github.com/recoverctl/recoverctl/codec"
-	caudit "github.com/recoverctl/recoverctl/codec/audit"
+	"github.com/recoverctl/recoverctl/codec/classes"
 	"github.com/recoverctl/recoverctl/store"
 )
 
@@ -47,7 +47,7 @@ type ACLReader interface {
 
 // Options configure Run.
 type Options struct {
-	Record caudit.Options // Engine is set by Run from the store kind
+	Record classes.Options // Engine is set by Run from the store kind
 	// Dir is the FILESYSTEM recovery directory; its mode and its files'
 	// modes are checked.
 	Dir string
@@ -61,12 +61,12 @@ type Options struct {
 
 // Report is the whole audit.
 type Report struct {
-	Store       string              `json:"store"`
-	Target      string              `json:"target,omitempty"`
-	Records     int                 `json:"records"`
-	Findings    []caudit.Finding    `json:"findings"`
-	Predictions []caudit.Prediction `json:"predictions,omitempty"`
-	Results     []caudit.Result     `json:"-"`
+	Store       string               `json:"store"`
+	Target      string               `json:"target,omitempty"`
+	Records     int                  `json:"records"`
+	Findings    []classes.Finding    `json:"findings"`
+	Predictions []classes.Prediction `json:"predictions,omitempty"`
+	Results     []classes.Result     `json:"-"`
 }
 
 // Run audits src.
@@ -75,7 +75,7 @@ func Run(ctx context.Context, src Source, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit %s: %w", src, err)
 	}
-	rep := &Report{Store: fmt.Sprint(src), Findings: []caudit.Finding{}}
+	rep := &Report{Store: fmt.Sprint(src), Findings: []classes.Finding{}}
 	ropts := opts.Record
 	switch {
 	case opts.ZK != nil:
@@ -86,7 +86,7 @@ func Run(ctx context.Context, src Source, opts Options) (*Report, error) {
 	if ropts.Target != nil {
 		rep.Target = ropts.Target.Release()
 	}
-	add := func(f caudit.Finding) { rep.Findings = append(rep.Findings, f) }
+	add := func(f classes.Finding) { rep.Findings = append(rep.Findings, f) }
 
 	if opts.ZK != nil {
 		fs, err := zkDirs(ctx, opts.ZK, opts.SparkDir)
@@ -103,7 +103,7 @@ func Run(ctx context.Context, src Source, opts Options) (*Report, error) {
 		}
 	}
 	for _, p := range opts.Problems {
-		add(caudit.Finding{Check: CheckUnreadable, Severity: caudit.SeverityHigh, Detail: p})
+		add(classes.Finding{Check: CheckUnreadable, Severity: classes.SeverityHigh, Detail: p})
 	}
 
 	workers := map[string][]string{}
@@ -117,17 +117,17 @@ func Run(ctx context.Context, src Source, opts Options) (*Report, error) {
 			}
 		}
 		if e.Kind == store.KindForeign {
-			add(caudit.Finding{Path: e.Name, Check: CheckForeignEntry, Severity: caudit.SeverityWarning,
+			add(classes.Finding{Path: e.Name, Check: CheckForeignEntry, Severity: classes.SeverityWarning,
 				Detail: fmt.Sprintf("%q is no Spark record name (%d bytes): Spark ignores it, but who put it there?", e.Name, e.Size)})
 			continue
 		}
 		rec, err := src.Read(ctx, e.Name)
 		if err != nil {
-			add(caudit.Finding{Record: e.Name, Check: CheckUnreadable, Severity: caudit.SeverityHigh, Detail: err.Error()})
+			add(classes.Finding{Record: e.Name, Check: CheckUnreadable, Severity: classes.SeverityHigh, Detail: err.Error()})
 			continue
 		}
 		rep.Records++
-		res := caudit.Record(e.Name, rec.Data, ropts)
+		res := classes.Record(e.Name, rec.Data, ropts)
 		rep.Results = append(rep.Results, res)
 		rep.Findings = append(rep.Findings, res.Findings...)
 		if res.Prediction != nil {
@@ -147,11 +147,11 @@ func Run(ctx context.Context, src Source, opts Options) (*Report, error) {
 	slices.Sort(hps)
 	for _, hp := range hps {
 		if names := workers[hp]; len(names) > 1 {
-			add(caudit.Finding{Record: strings.Join(names, ","), Check: CheckDuplicate, Severity: caudit.SeverityWarning,
+			add(classes.Finding{Record: strings.Join(names, ","), Check: CheckDuplicate, Severity: classes.SeverityWarning,
 				Detail: fmt.Sprintf("%d worker records for %s (%s): the recovering Master keeps one and waits for the others to time out", len(names), hp, strings.Join(names, ", "))})
 		}
 	}
-	rep.Findings = caudit.Sorted(rep.Findings)
+	rep.Findings = classes.Sorted(rep.Findings)
 	return rep, nil
 }
 
@@ -180,42 +180,42 @@ func permString(p int32) string {
 	return b.String()
 }
 
-func zkDirs(ctx context.Context, r ACLReader, sparkDir string) ([]caudit.Finding, error) {
-	var out []caudit.Finding
+func zkDirs(ctx context.Context, r ACLReader, sparkDir string) ([]classes.Finding, error) {
+	var out []classes.Finding
 	for _, p := range []string{sparkDir, sparkDir + "/master_status", sparkDir + "/leader_election"} {
 		acl, err := r.ACL(ctx, p)
 		if err != nil {
-			out = append(out, caudit.Finding{Path: p, Check: CheckACLUnreadable, Severity: caudit.SeverityWarning, Detail: err.Error()})
+			out = append(out, classes.Finding{Path: p, Check: CheckACLUnreadable, Severity: classes.SeverityWarning, Detail: err.Error()})
 			continue
 		}
 		if acl == nil {
 			continue
 		}
 		if open, which := OpenACL(acl); open {
-			out = append(out, caudit.Finding{Path: p, Check: CheckOpenACL, Severity: caudit.SeverityHigh,
+			out = append(out, classes.Finding{Path: p, Check: CheckOpenACL, Severity: classes.SeverityHigh,
 				Detail: fmt.Sprintf("ACL %s: anyone who reaches ZooKeeper can create records here that the next Master deserializes (Curator's default ACL; set spark.deploy.zookeeper ACLs or a digest/sasl ACL)", which)})
 		}
 	}
 	return out, nil
 }
 
-func entryACL(e store.Entry, sparkDir string) (caudit.Finding, bool) {
+func entryACL(e store.Entry, sparkDir string) (classes.Finding, bool) {
 	open, which := OpenACL(e.ACL)
 	if !open {
-		return caudit.Finding{}, false
+		return classes.Finding{}, false
 	}
-	return caudit.Finding{Record: e.Name, Path: sparkDir + "/master_status/" + e.Name, Check: CheckOpenACL, Severity: caudit.SeverityHigh,
+	return classes.Finding{Record: e.Name, Path: sparkDir + "/master_status/" + e.Name, Check: CheckOpenACL, Severity: classes.SeverityHigh,
 		Detail: fmt.Sprintf("ACL %s: anyone can replace this record's bytes", which)}, true
 }
 
-func dirModes(dir string, entries []store.Entry) []caudit.Finding {
-	var out []caudit.Finding
+func dirModes(dir string, entries []store.Entry) []classes.Finding {
+	var out []classes.Finding
 	if fi, err := os.Stat(dir); err == nil {
 		if m := fi.Mode().Perm(); m&0o022 != 0 && fi.Mode()&fs.ModeSticky == 0 {
-			out = append(out, caudit.Finding{Path: dir, Check: CheckWritableDir, Severity: caudit.SeverityHigh,
+			out = append(out, classes.Finding{Path: dir, Check: CheckWritableDir, Severity: classes.SeverityHigh,
 				Detail: fmt.Sprintf("mode %04o: group or others can create files the next Master deserializes (chmod go-w)", m)})
 		} else if m&0o022 != 0 {
-			out = append(out, caudit.Finding{Path: dir, Check: CheckWritableDir, Severity: caudit.SeverityHigh,
+			out = append(out, classes.Finding{Path: dir, Check: CheckWritableDir, Severity: classes.SeverityHigh,
 				Detail: fmt.Sprintf("mode %04o (sticky): others can still add records the next Master deserializes (chmod go-w)", m|0o1000)})
 		}
 	}
@@ -226,7 +226,7 @@ func dirModes(dir string, entries []store.Entry) []caudit.Finding {
 			continue
 		}
 		if m := fi.Mode().Perm(); m&0o022 != 0 {
-			out = append(out, caudit.Finding{Record: e.Name, Path: p, Check: CheckWritableFile, Severity: caudit.SeverityHigh,
+			out = append(out, classes.Finding{Record: e.Name, Path: p, Check: CheckWritableFile, Severity: classes.SeverityHigh,
 				Detail: fmt.Sprintf("mode %04o: group or others can rewrite this record (chmod go-w)", m)})
 		}
 	}

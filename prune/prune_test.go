@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/recoverctl/recoverctl/backup"
-	"github.com/recoverctl/recoverctl/internal/prune"
 	"github.com/recoverctl/recoverctl/internal/zktest"
+	"github.com/recoverctl/recoverctl/prune"
 	"github.com/recoverctl/recoverctl/store"
 	"github.com/recoverctl/recoverctl/store/fs"
 	"github.com/recoverctl/recoverctl/store/zk"

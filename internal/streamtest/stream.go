@@ -3,7 +3,7 @@
 // proxies, class annotations. It needs no JVM and no real class: a test
 // can name the classes of a public gadget chain without having, building
 // or running the chain.
-package audittest
+package streamtest
 
 import "encoding/binary"
 

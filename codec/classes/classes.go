@@ -1,4 +1,4 @@
-package audit
+package classes
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 )
 
 // Checks: what a finding is about. The record-level ones come from this
-// package; internal/audit adds the store-level ones.
+// package; package audit adds the store-level ones.
 const (
 	CheckGadget       = "gadget"           // a class of a known gadget chain
 	CheckForeignClass = "foreign-class"    // a class outside the allow-list

@@ -11,8 +11,8 @@ import (
 
 	gozk "github.com/go-zookeeper/zk"
 
-	caudit "github.com/recoverctl/recoverctl/codec/audit"
-	at "github.com/recoverctl/recoverctl/codec/audit/audittest"
+	"github.com/recoverctl/recoverctl/codec/classes"
+	at "github.com/recoverctl/recoverctl/internal/streamtest"
 	"github.com/recoverctl/recoverctl/internal/zktest"
 	"github.com/recoverctl/recoverctl/store"
 	"github.com/recoverctl/recoverctl/store/fs"
@@ -40,8 +40,8 @@ func create(t *testing.T, c *gozk.Conn, p string, data []byte, acl []gozk.ACL) {
 	}
 }
 
-func has(fs []caudit.Finding, check, where string) bool {
-	return slices.ContainsFunc(fs, func(f caudit.Finding) bool {
+func has(fs []classes.Finding, check, where string) bool {
+	return slices.ContainsFunc(fs, func(f classes.Finding) bool {
 		return f.Check == check && (f.Record == where || f.Path == where || strings.Contains(f.Record, where))
 	})
 }
@@ -75,8 +75,8 @@ func TestZooKeeperGadgetsAndACLs(t *testing.T) {
 		"app_app-c3p0":   {"com.mchange.v2.c3p0.PoolBackedDataSource"},
 		"app_app-xalan":  {"com.sun.org.apache.xalan.internal.xsltc.trax.TemplatesImpl"},
 	}
-	for name, classes := range chains {
-		create(t, c, "/spark/master_status/"+name, gadgetChain(classes...), open)
+	for name, chain := range chains {
+		create(t, c, "/spark/master_status/"+name, gadgetChain(chain...), open)
 	}
 	create(t, c, "/spark/master_status/notes.txt", []byte("hello"), open)
 
@@ -90,15 +90,15 @@ func TestZooKeeperGadgetsAndACLs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer acls.Close()
-	tb, _, _ := caudit.TableFor("3.5.8")
-	rep, err := Run(ctx, s, Options{ZK: acls, SparkDir: "/spark", Record: caudit.Options{Target: tb}})
+	tb, _, _ := classes.TableFor("3.5.8")
+	rep, err := Run(ctx, s, Options{ZK: acls, SparkDir: "/spark", Record: classes.Options{Target: tb}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, classes := range chains {
-		last := classes[len(classes)-1]
-		if !slices.ContainsFunc(rep.Findings, func(f caudit.Finding) bool {
-			return f.Record == name && f.Check == caudit.CheckGadget && (slices.Contains(classes, f.Class))
+	for name, chain := range chains {
+		last := chain[len(chain)-1]
+		if !slices.ContainsFunc(rep.Findings, func(f classes.Finding) bool {
+			return f.Record == name && f.Check == classes.CheckGadget && (slices.Contains(chain, f.Class))
 		}) {
 			t.Errorf("%s (%s): no gadget finding", name, last)
 		}
@@ -115,7 +115,7 @@ func TestZooKeeperGadgetsAndACLs(t *testing.T) {
 		t.Error("foreign entry not reported")
 	}
 	// commons-collections 3.2.2 is on 3.5.8's class path: the finding says so.
-	if !slices.ContainsFunc(rep.Findings, func(f caudit.Finding) bool {
+	if !slices.ContainsFunc(rep.Findings, func(f classes.Finding) bool {
 		return f.Record == "app_app-cc1" && f.OnClassPath != nil && *f.OnClassPath
 	}) {
 		t.Error("app_app-cc1: gadget class presence on 3.5.8 not reported")
@@ -225,7 +225,7 @@ func TestDirectoryHygiene(t *testing.T) {
 	if !has(rep.Findings, CheckDuplicate, worker) || !has(rep.Findings, CheckDuplicate, "worker_worker-20991231000000-127.0.0.1-1") {
 		t.Errorf("duplicate worker not reported: %+v", rep.Findings)
 	}
-	if !has(rep.Findings, caudit.CheckNameMismatch, "app_app-20991231000000-9999") || !has(rep.Findings, caudit.CheckNameMismatch, "worker_worker-20991231000000-127.0.0.1-1") {
+	if !has(rep.Findings, classes.CheckNameMismatch, "app_app-20991231000000-9999") || !has(rep.Findings, classes.CheckNameMismatch, "worker_worker-20991231000000-127.0.0.1-1") {
 		t.Errorf("name/id mismatch not reported: %+v", rep.Findings)
 	}
 	// The directory made private: only the planted records remain findings.
