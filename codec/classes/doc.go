@@ -1,4 +1,4 @@
-// Package audit finds, in the bytes of Spark recovery records, what would
+// Package classes finds, in the bytes of Spark recovery records, what would
 // attack or break the next Master that deserializes them: classes outside
 // what Spark persists, classes of known gadget chains, extra top-level
 // contents and trailing bytes, and class descriptors that a given Spark
@@ -8,7 +8,7 @@
 //
 // It is pure analysis of bytes and decoded trees: it never loads, resolves
 // or runs a class, never reaches a store and never prints. Store hygiene
-// (ACLs, file modes, duplicates across records) is package audit's job.
+// (ACLs, file modes, duplicates across records) is the top-level audit package's job.
 //
 // The data it judges by is embedded: gadgets.json (known gadget classes,
 // each with the public chain and library it comes from), allow.txt (the
