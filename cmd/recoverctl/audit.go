@@ -70,7 +70,7 @@ It exits 7 when anything is flagged, 0 when the store is clean.`,
 			opts := audit.Options{Record: ropts}
 			if st.fs != nil {
 				opts.Dir = st.fs.Dir()
-				if _, probs, err := st.fs.Scan(ctx); err == nil {
+				if _, probs, err := st.fs.ListProblems(ctx); err == nil {
 					for _, p := range probs {
 						opts.Problems = append(opts.Problems, p.Error())
 					}

@@ -6,8 +6,6 @@ package fs
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -30,7 +28,10 @@ const MaxRecordBytes = 64 << 20
 
 // tempPrefix marks files this package is writing. A crash can leave one
 // behind; List shows it as a foreign entry so that people notice.
-const tempPrefix = ".recoverctl-"
+const (
+	tempPrefix = ".recoverctl-"
+	tempSuffix = ".tmp"
+)
 
 // ErrTooLarge is a file bigger than MaxRecordBytes.
 var ErrTooLarge = errors.New("file too large for a recovery record")
@@ -55,8 +56,9 @@ func (p Problem) Error() string { return p.Name + ": " + p.Err.Error() }
 type Store struct {
 	dir string
 
-	mu       sync.Mutex
-	problems []Problem
+	mu        sync.Mutex
+	problems  []Problem
+	leftovers []string // temporary files of killed writers that Lock removed
 }
 
 // Open returns the store for dir, which must exist: a missing directory
@@ -89,7 +91,7 @@ func (s *Store) Dir() string { return s.dir }
 // callers written against store.Store keep working while a command can
 // still report them.
 func (s *Store) List(ctx context.Context) ([]store.Entry, error) {
-	entries, problems, err := s.Scan(ctx)
+	entries, problems, err := s.ListProblems(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -114,8 +116,8 @@ const scanWorkers = 16
 // scanBatch is how many consecutive entries a Scan worker takes at a time.
 const scanBatch = 256
 
-// Scan is List returning the problems alongside instead of keeping them.
-func (s *Store) Scan(ctx context.Context) ([]store.Entry, []Problem, error) {
+// ListProblems is List returning the problems alongside instead of keeping them.
+func (s *Store) ListProblems(ctx context.Context) ([]store.Entry, []Problem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -171,7 +173,7 @@ func (s *Store) Scan(ctx context.Context) ([]store.Entry, []Problem, error) {
 			continue
 		}
 		kind, id := store.ParseName(name)
-		entries = append(entries, store.Entry{Name: name, Kind: kind, ID: id, Size: infos[i].size, ModTime: infos[i].modTime})
+		entries = append(entries, store.Entry{Name: name, Kind: kind, ID: id, Size: infos[i].size, ModTime: infos[i].modTime, Version: -1})
 	}
 	return entries, problems, nil // sorted: names are
 }
@@ -313,225 +315,3 @@ func readAll(f *os.File, size int64, buf []byte) ([]byte, error) {
 	}
 }
 
-// Write creates or replaces one record atomically: the bytes go to a
-// temporary file in the same directory, are fsynced, renamed over the name,
-// and the directory is fsynced so that the rename survives a crash. The
-// file is created with mode 0666 minus the umask, as Spark's
-// File.createNewFile does, so a Master running as the same user reads it.
-func (s *Store) Write(ctx context.Context, rec store.Record) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	p, err := s.path(rec.Name)
-	if err != nil {
-		return fmt.Errorf("write: %w", err)
-	}
-	if err := s.writeFile(ctx, p, rec.Data); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	return nil
-}
-
-func (s *Store) writeFile(ctx context.Context, p string, data []byte) (err error) {
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := filepath.Join(s.dir, tempPrefix+hex.EncodeToString(rnd[:])+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-	if err != nil {
-		if errors.Is(err, iofs.ErrNotExist) {
-			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
-		}
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	// Last chance to honour cancellation before the visible change.
-	if err = ctx.Err(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, p); err != nil {
-		return err
-	}
-	return s.syncDir()
-}
-
-func (s *Store) syncDir() error {
-	d, err := os.Open(s.dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync directory %s: %w", s.dir, err)
-	}
-	return nil
-}
-
-// writeConcurrency is how many temporary files WriteBatch writes and
-// fsyncs at once. Concurrent fsyncs on one filesystem share journal commits
-// (ext4, xfs), so a batch costs a few commits instead of one per file.
-const writeConcurrency = 32
-
-// WriteBatch writes records so that each one is atomic, like Write, but
-// pays for durability once per batch rather than twice per record: every
-// record's bytes go to a temporary file in the directory, the files are
-// fsynced concurrently, then renamed over their names in order, and the
-// directory is fsynced once. A crash leaves each record either old or new,
-// never partial. If any temporary file cannot be written, or ctx is done
-// before the renames start, nothing is renamed and every temporary file is
-// removed; a failing rename stops the batch with the records before it
-// written. A directory has no multi-file transaction.
-func (s *Store) WriteBatch(ctx context.Context, recs []store.Record) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	paths := make([]string, len(recs))
-	for i, rec := range recs {
-		p, err := s.path(rec.Name)
-		if err != nil {
-			return fmt.Errorf("write: %w", err)
-		}
-		paths[i] = p
-	}
-	if len(recs) == 1 {
-		return s.Write(ctx, recs[0])
-	}
-	tmps := make([]string, len(recs))
-	renamed := 0
-	defer func() {
-		for _, t := range tmps[renamed:] {
-			if t != "" {
-				os.Remove(t)
-			}
-		}
-	}()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	next := make(chan int)
-	for range min(writeConcurrency, len(recs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				tmp, err := s.writeTemp(recs[i].Data)
-				mu.Lock()
-				tmps[i] = tmp
-				if err != nil && firstErr == nil {
-					firstErr = fmt.Errorf("write %s: %w", paths[i], err)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for i := range recs {
-		mu.Lock()
-		failed := firstErr != nil
-		mu.Unlock()
-		if failed || ctx.Err() != nil {
-			break
-		}
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	// Last chance to honour cancellation before the visible change.
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	for i, tmp := range tmps {
-		if err := os.Rename(tmp, paths[i]); err != nil {
-			if i > 0 {
-				// The renames done so far must survive a crash too.
-				_ = s.syncDir()
-			}
-			return fmt.Errorf("write %s: %w", paths[i], err)
-		}
-		renamed = i + 1
-	}
-	if err := s.syncDir(); err != nil {
-		return fmt.Errorf("write batch of %d records: %w", len(recs), err)
-	}
-	return nil
-}
-
-// writeTemp writes data to a new temporary file in the directory, fsyncs
-// and closes it, and returns its path; on error nothing is left behind.
-func (s *Store) writeTemp(data []byte) (string, error) {
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := filepath.Join(s.dir, tempPrefix+hex.EncodeToString(rnd[:])+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-	if err != nil {
-		if errors.Is(err, iofs.ErrNotExist) {
-			return "", fmt.Errorf("%w: %w", store.ErrUnavailable, err)
-		}
-		return "", err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return "", err
-	}
-	return tmp, nil
-}
-
-// Delete removes one record; store.ErrNotFound if absent.
-func (s *Store) Delete(ctx context.Context, name string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	p, err := s.path(name)
-	if err != nil {
-		return fmt.Errorf("delete: %w", err)
-	}
-	fi, err := os.Lstat(p)
-	if err != nil {
-		if errors.Is(err, iofs.ErrNotExist) {
-			return fmt.Errorf("delete %s: %w", p, store.ErrNotFound)
-		}
-		return fmt.Errorf("delete %s: %w", p, err)
-	}
-	if fi.IsDir() {
-		return fmt.Errorf("delete %s: is a directory, not a record", p)
-	}
-	if err := os.Remove(p); err != nil {
-		if errors.Is(err, iofs.ErrNotExist) {
-			return fmt.Errorf("delete %s: %w", p, store.ErrNotFound)
-		}
-		return fmt.Errorf("delete %s: %w", p, err)
-	}
-	if err := s.syncDir(); err != nil {
-		return fmt.Errorf("delete %s: %w", p, err)
-	}
-	return nil
-}

@@ -1,6 +1,7 @@
 package fs_test
 
 import (
+	"crypto/sha256"
 	"errors"
 	"os"
 	"path/filepath"
@@ -23,7 +24,16 @@ func open(t *testing.T) *fs.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+	storetest.Run(t, func(t *testing.T) (store.Store, func(*testing.T) store.Store) {
+		s := open(t)
+		return s, func(t *testing.T) store.Store {
+			again, err := fs.Open(s.Dir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return again
+		}
+	})
 }
 
 func TestOpenMissingIsUnavailable(t *testing.T) {
@@ -56,7 +66,7 @@ func TestDirectoryRemovedAfterOpen(t *testing.T) {
 	if _, err := s.List(t.Context()); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("List: %v, want ErrUnavailable", err)
 	}
-	if err := s.Write(t.Context(), store.NewRecord("app_x", []byte("x"))); !errors.Is(err, store.ErrUnavailable) {
+	if err := put(t.Context(), s, store.NewRecord("app_x", []byte("x"))); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("Write: %v, want ErrUnavailable", err)
 	}
 }
@@ -67,7 +77,7 @@ func TestFileModeFollowsUmask(t *testing.T) {
 	for _, umask := range []int{0o022, 0o077, 0o002} {
 		old := syscall.Umask(umask)
 		s := open(t)
-		err := s.Write(t.Context(), store.NewRecord("app_m", []byte("x")))
+		err := put(t.Context(), s, store.NewRecord("app_m", []byte("x")))
 		syscall.Umask(old)
 		if err != nil {
 			t.Fatal(err)
@@ -84,8 +94,20 @@ func TestFileModeFollowsUmask(t *testing.T) {
 
 func TestWriteLeavesNoTempFiles(t *testing.T) {
 	s := open(t)
-	for i := range 5 {
-		if err := s.Write(t.Context(), store.NewRecord("app_a", storetest.Payload(uint64(i), 100))); err != nil {
+	if err := put(t.Context(), s, store.NewRecord("app_a", storetest.Payload(0, 100))); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < 5; i++ {
+		// A failed create and a replace leave nothing behind either.
+		if err := put(t.Context(), s, store.NewRecord("app_a", storetest.Payload(uint64(i), 100))); !errors.Is(err, store.ErrExists) {
+			t.Fatalf("create over app_a: %v, want ErrExists", err)
+		}
+		rec, err := s.Read(t.Context(), "app_a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.Apply(t.Context(), []store.Op{{Kind: store.OpReplace, Record: store.NewRecord("app_a", storetest.Payload(uint64(i), 100)), SeenSHA256: sha256.Sum256(rec.Data)}})
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -105,7 +127,7 @@ func TestWriteLeavesNoTempFiles(t *testing.T) {
 func TestProblemsReported(t *testing.T) {
 	s := open(t)
 	dir := s.Dir()
-	if err := s.Write(t.Context(), store.NewRecord("app_ok", []byte("x"))); err != nil {
+	if err := put(t.Context(), s, store.NewRecord("app_ok", []byte("x"))); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Mkdir(filepath.Join(dir, "app_subdir"), 0o755); err != nil {
@@ -148,7 +170,7 @@ func TestProblemsReported(t *testing.T) {
 	if _, err := s.Read(t.Context(), "app_subdir"); err == nil {
 		t.Error("Read of a directory succeeded")
 	}
-	if err := s.Delete(t.Context(), "app_subdir"); err == nil || errors.Is(err, store.ErrNotFound) {
+	if err := del(t.Context(), s, "app_subdir"); err == nil || errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Delete of a directory: %v, want a refusal", err)
 	}
 }

@@ -52,8 +52,9 @@ const (
 	zNoAuth        = -102
 	zAuthFailed    = -115
 
-	statBytes = 68 // czxid mzxid ctime mtime version cversion aversion ephemeralOwner dataLength numChildren pzxid
-	statMtime = 24 // offset of mtime in a Stat
+	statBytes   = 68 // czxid mzxid ctime mtime version cversion aversion ephemeralOwner dataLength numChildren pzxid
+	statMtime   = 24 // offset of mtime in a Stat
+	statVersion = 32 // offset of the data version in a Stat
 )
 
 const (
@@ -331,9 +332,10 @@ func appendMultiHeader(b []byte, op int32, done bool, code int32) []byte {
 
 // multiReadResult is one operation's answer: data and mtime, or a code.
 type multiReadResult struct {
-	data  []byte
-	mtime int64
-	code  int32
+	data    []byte
+	mtime   int64
+	version int32
+	code    int32
 }
 
 // parseMultiRead decodes a multiRead answer for want operations. The
@@ -360,7 +362,8 @@ func parseMultiRead(body []byte, want int) ([]multiReadResult, error) {
 			if c.err != nil {
 				return nil, c.err
 			}
-			out = append(out, multiReadResult{data: data, mtime: int64(binary.BigEndian.Uint64(st[statMtime:]))})
+			out = append(out, multiReadResult{data: data, mtime: int64(binary.BigEndian.Uint64(st[statMtime:])),
+				version: int32(binary.BigEndian.Uint32(st[statVersion:]))})
 		case opError:
 			code := c.int32()
 			if c.err != nil {
@@ -408,7 +411,7 @@ func codeError(code int32) error {
 // names it dealt with, so that after an *errBulk the caller can read the
 // rest another way. A record's Data shares memory with the other records
 // of its answer.
-func (s *Store) bulkEach(ctx context.Context, names []string, done []bool, fn func(store.Record, error) error) (err error) {
+func (s *Store) bulkEach(ctx context.Context, names []string, done []bool, skipGone bool, fn func(store.Record, error) error) (err error) {
 	addr := s.bulkAddr
 	if addr == "" {
 		addr = s.conn.Server()
@@ -507,7 +510,7 @@ func (s *Store) bulkEach(ctx context.Context, names []string, done []bool, fn fu
 			i := bt.first + k
 			name := names[i]
 			done[i] = true
-			if res.code == zNoNode {
+			if res.code == zNoNode && skipGone {
 				continue // deleted since the listing, as readEach skips it
 			}
 			var rec store.Record
@@ -517,7 +520,7 @@ func (s *Store) bulkEach(ctx context.Context, names []string, done []bool, fn fu
 				rerr = s.wrap("read", s.root+"/"+name, codeError(res.code))
 			} else {
 				rec = store.NewRecord(name, res.data)
-				rec.ModTime = millis(res.mtime)
+				rec.ModTime, rec.Version = millis(res.mtime), int64(res.version)
 				records++
 				bytesSeen += int64(len(res.data))
 				largest.Store(max(largest.Load(), int64(len(res.data)), 1))

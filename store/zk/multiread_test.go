@@ -28,7 +28,7 @@ func writeRecords(t *testing.T, s *zk.Store, n int) map[string][]byte {
 	want := map[string][]byte{}
 	var batch []store.Record
 	flush := func() {
-		if err := s.WriteBatch(t.Context(), batch); err != nil {
+		if err := put(t.Context(), s, batch...); err != nil {
 			t.Fatal(err)
 		}
 		batch = nil
@@ -44,7 +44,7 @@ func writeRecords(t *testing.T, s *zk.Store, n int) map[string][]byte {
 		r := store.NewRecord(fmt.Sprintf("app_m-%05d", i), storetest.Payload(uint64(i), size))
 		want[r.Name] = r.Data
 		if size > 100<<10 {
-			if err := s.Write(t.Context(), r); err != nil {
+			if err := put(t.Context(), s, r); err != nil {
 				t.Fatal(err)
 			}
 			continue
@@ -62,7 +62,11 @@ func writeRecords(t *testing.T, s *zk.Store, n int) map[string][]byte {
 	time.Sleep(20 * time.Millisecond)
 	for i := range min(n, 10) {
 		r := store.NewRecord(fmt.Sprintf("app_m-%05d", i), storetest.Payload(uint64(n+i), 100))
-		if err := s.Write(t.Context(), r); err != nil {
+		old, err := s.Read(t.Context(), r.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Apply(t.Context(), []store.Op{{Kind: store.OpReplace, Record: r, SeenVersion: old.Version}}); err != nil {
 			t.Fatal(err)
 		}
 		want[r.Name] = r.Data
@@ -177,12 +181,12 @@ func TestEachRecordMultiReadACL(t *testing.T) {
 	dir := unique("mracl")
 	owner := open(t, zk.Options{Servers: srv.Addr(), SparkDir: dir, Auth: "spark:secret"})
 	stranger := open(t, zk.Options{Servers: srv.Addr(), SparkDir: dir})
-	if err := stranger.Write(t.Context(), store.NewRecord("app_public", []byte("p"))); err != nil {
+	if err := put(t.Context(), stranger, store.NewRecord("app_public", []byte("p"))); err != nil {
 		t.Fatal(err)
 	}
 	secret := store.NewRecord("app_secret", []byte("s"))
 	secret.ACL = []store.ACL{{Perms: zk.PermAll, Scheme: "auth"}} // the owner's digest identity
-	if err := owner.Write(t.Context(), secret); err != nil {
+	if err := put(t.Context(), owner, secret); err != nil {
 		t.Fatal(err)
 	}
 
@@ -243,7 +247,7 @@ func TestEachRecordAnswerTooLarge(t *testing.T) {
 	want := map[string][]byte{}
 	for i := range 20 {
 		r := store.NewRecord(fmt.Sprintf("app_big-%02d", i), storetest.Payload(uint64(i), 300<<10))
-		if err := s.Write(t.Context(), r); err != nil {
+		if err := put(t.Context(), s, r); err != nil {
 			t.Fatal(err)
 		}
 		want[r.Name] = r.Data

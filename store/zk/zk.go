@@ -126,8 +126,9 @@ type Store struct {
 	closed   sync.Once
 
 	mu              sync.Mutex
-	multiReadFailed error  // why the last EachRecord fell back, under mu
-	bulkAddr        string // tests: where the multiRead session goes
+	multiReadFailed error     // why the last EachRecord fell back, under mu
+	bulkAddr        string    // tests: where the multiRead session goes
+	lock            *heldLock // this writer's lock znode, under mu
 }
 
 // ParseConnectString splits "h1:p,h2:p/chroot" into servers and chroot
@@ -453,7 +454,7 @@ func (s *Store) entry(ctx context.Context, name string) (store.Entry, error) {
 		return store.Entry{}, s.wrap("stat", p, err)
 	}
 	kind, id := store.ParseName(name)
-	e := store.Entry{Name: name, Kind: kind, ID: id, Size: int64(st.DataLength), ModTime: millis(st.Mtime)}
+	e := store.Entry{Name: name, Kind: kind, ID: id, Size: int64(st.DataLength), ModTime: millis(st.Mtime), Version: int64(st.Version)}
 	if acl != nil {
 		e.ACL = toStoreACL(acl)
 	}
@@ -515,7 +516,7 @@ func (s *Store) fetch(name string) (store.Record, error) {
 		return store.Record{}, s.wrap("read", p, err)
 	}
 	rec := store.NewRecord(name, data)
-	rec.ModTime = millis(st.Mtime)
+	rec.ModTime, rec.Version = millis(st.Mtime), int64(st.Version)
 	rec.ACL = toStoreACL(acl)
 	return rec, nil
 }
@@ -531,7 +532,7 @@ func (s *Store) fetchData(name string) (store.Record, error) {
 		return store.Record{}, s.wrap("read", p, err)
 	}
 	rec := store.NewRecord(name, data)
-	rec.ModTime = millis(st.Mtime)
+	rec.ModTime, rec.Version = millis(st.Mtime), int64(st.Version)
 	return rec, nil
 }
 
@@ -649,200 +650,6 @@ func (s *Store) readEach(ctx context.Context, names []string, fetch fetcher, ski
 	}
 }
 
-// Write creates the record, or sets its data when it exists (the existing
-// ACL is then kept). A new znode is PERSISTENT with rec.ACL, or DefaultACL
-// when empty, and missing parents are created like Spark's mkdir does.
-func (s *Store) Write(ctx context.Context, rec store.Record) error {
-	p, err := s.recordPath(rec.Name)
-	if err != nil {
-		return fmt.Errorf("write: %w", err)
-	}
-	acl := toZKACL(rec.ACL)
-	for attempt := 0; ; attempt++ {
-		err := s.do(ctx, func() error {
-			_, err := s.conn.Create(p, rec.Data, 0, acl)
-			return err
-		})
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, gozk.ErrNoNode) && attempt == 0:
-			if err := s.ensureRoot(ctx); err != nil {
-				return err
-			}
-			continue
-		case errors.Is(err, gozk.ErrNodeExists):
-			err = s.do(ctx, func() error {
-				_, err := s.conn.Set(p, rec.Data, -1)
-				return err
-			})
-			if errors.Is(err, gozk.ErrNoNode) && attempt < 2 {
-				continue // deleted between create and set
-			}
-		}
-		return s.wrap("write", p, err)
-	}
-}
-
-// ensureRoot creates master_status and its parents with empty data and the
-// default ACL, ignoring ones that exist.
-func (s *Store) ensureRoot(ctx context.Context) error {
-	parts := strings.Split(s.root[1:], "/")
-	for i := range parts {
-		p := "/" + strings.Join(parts[:i+1], "/")
-		err := s.do(ctx, func() error {
-			_, err := s.conn.Create(p, nil, 0, toZKACL(nil))
-			return err
-		})
-		if err != nil && !errors.Is(err, gozk.ErrNodeExists) {
-			return s.wrap("create parent", p, err)
-		}
-	}
-	return nil
-}
-
-// BatchCost is what a record counts against MaxBatchBytes.
-func (s *Store) BatchCost(rec store.Record) int {
-	n := len(rec.Data) + len(s.root) + 1 + len(rec.Name) + opOverhead
-	for _, a := range rec.ACL {
-		n += len(a.Scheme) + len(a.ID) + 12
-	}
-	return n
-}
-
-// WriteBatch writes recs in one multi transaction: all of them or none.
-// Each record is a create when absent and a setData when present (as seen
-// just before; a concurrent change makes the whole multi fail). Batches
-// over MaxBatchBytes are refused before anything is sent.
-func (s *Store) WriteBatch(ctx context.Context, recs []store.Record) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	total := 0
-	seen := make(map[string]bool, len(recs))
-	paths := make([]string, len(recs))
-	for i, rec := range recs {
-		p, err := s.recordPath(rec.Name)
-		if err != nil {
-			return fmt.Errorf("write batch: %w", err)
-		}
-		if seen[rec.Name] {
-			return fmt.Errorf("write batch: %s twice in one batch: %w", rec.Name, ErrInvalidName)
-		}
-		seen[rec.Name] = true
-		paths[i] = p
-		total += s.BatchCost(rec)
-	}
-	if total > MaxBatchBytes {
-		return fmt.Errorf("write batch of %d records, %d bytes: %w (limit %d; split it)", len(recs), total, ErrBatchTooLarge, MaxBatchBytes)
-	}
-	// A restore writes mostly records that are absent, so the first
-	// attempt creates them all without asking: no exists request per
-	// record, one round trip per batch. Only when the multi fails because
-	// a znode exists (or master_status is missing) are the existence
-	// checks made, pipelined, and the multi sent again.
-	exists := make([]bool, len(recs))
-	checked := false
-	for attempt := 0; ; attempt++ {
-		res, err := s.multi(ctx, recs, paths, exists)
-		if err == nil {
-			return nil
-		}
-		failed := -1
-		for i, r := range res {
-			// The failing op carries the real error; the others report
-			// ZooKeeper's runtime inconsistency (-2): rolled back.
-			if r.Error != nil && !strings.Contains(r.Error.Error(), "unknown error: -2") {
-				failed = i
-				break
-			}
-		}
-		if failed >= 0 && attempt < 2 {
-			ferr := res[failed].Error
-			switch {
-			case errors.Is(ferr, gozk.ErrNodeExists) && !checked:
-				if err := s.checkExists(ctx, paths, exists); err != nil {
-					return fmt.Errorf("write batch: %w", err)
-				}
-				checked = true
-				continue
-			case errors.Is(ferr, gozk.ErrNoNode) && !exists[failed]:
-				// Parents are created outside the transaction; empty
-				// master_status is what a Spark Master would create anyway.
-				if err := s.ensureRoot(ctx); err != nil {
-					return fmt.Errorf("write batch: %w", err)
-				}
-				continue
-			}
-		}
-		if failed >= 0 {
-			return fmt.Errorf("write batch of %d records, nothing written: %w", len(recs), s.wrap("write", paths[failed], res[failed].Error))
-		}
-		return fmt.Errorf("write batch of %d records: %w", len(recs), s.wrap("multi", s.root, err))
-	}
-}
-
-// multi sends one transaction: a setData for each record marked existing,
-// a create for the others.
-func (s *Store) multi(ctx context.Context, recs []store.Record, paths []string, exists []bool) ([]gozk.MultiResponse, error) {
-	ops := make([]any, len(recs))
-	for i, rec := range recs {
-		if exists[i] {
-			ops[i] = &gozk.SetDataRequest{Path: paths[i], Data: rec.Data, Version: -1}
-		} else {
-			ops[i] = &gozk.CreateRequest{Path: paths[i], Data: rec.Data, Acl: toZKACL(rec.ACL), Flags: 0}
-		}
-	}
-	var res []gozk.MultiResponse
-	err := s.do(ctx, func() (err error) {
-		res, err = s.conn.Multi(ops...)
-		return err
-	})
-	if abandoned(err) {
-		// The call goes on in the background and may still write res.
-		return nil, err
-	}
-	return res, err
-}
-
-// abandoned reports whether do gave up waiting for a call that is still
-// running: its results must not be read.
-func abandoned(err error) bool {
-	var te *timeoutError
-	return errors.As(err, &te) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-}
-
-// checkExists fills exists with one pipelined exists request per path.
-func (s *Store) checkExists(ctx context.Context, paths []string, exists []bool) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.opts.Concurrency)
-	for i, p := range paths {
-		g.Go(func() error {
-			var ok bool
-			err := s.do(gctx, func() (err error) {
-				ok, _, err = s.conn.Exists(p)
-				return err
-			})
-			if err != nil {
-				return s.wrap("exists", p, err)
-			}
-			exists[i] = ok
-			return nil
-		})
-	}
-	return g.Wait()
-}
-
-// Delete removes one record; store.ErrNotFound if absent.
-func (s *Store) Delete(ctx context.Context, name string) error {
-	p, err := s.recordPath(name)
-	if err != nil {
-		return fmt.Errorf("delete: %w", err)
-	}
-	err = s.do(ctx, func() error { return s.conn.Delete(p, -1) })
-	return s.wrap("delete", p, err)
-}
-
 // Participant is one Master in Curator's LeaderLatch.
 type Participant struct {
 	Node    string    // znode name, "_c_<uuid>-latch-<seq>"
@@ -940,41 +747,10 @@ func latchSeq(name string) int64 {
 	return n
 }
 
-// EachRecord reads every entry under master_status: getChildren, then the
-// data of every child, many per multiRead request on a second session
-// (multiread.go), or, on a server without multiRead, one getData per child
-// with up to Concurrency in flight on the one connection. The Stat gives
-// size and mtime. ACLs are not read (List has them): this is the fast path
-// for commands that only show records. fn is called once per entry, never
-// concurrently, in completion order; an entry deleted meanwhile is skipped.
-// A record's Data may share memory with records read in the same request:
-// copy what is kept long.
+// EachRecord reads every entry under master_status without ACLs: Scan
+// of every entry.
 func (s *Store) EachRecord(ctx context.Context, fn func(store.Record, error) error) error {
-	names, err := s.children(ctx, s.root)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		return err
-	}
-	if s.opts.NoMultiRead || len(names) == 0 {
-		return s.readEach(ctx, names, s.fetchData, true, fn)
-	}
-	s.setMultiReadFailed(nil)
-	done := make([]bool, len(names))
-	err = s.bulkEach(ctx, names, done, fn)
-	var bulk *errBulk
-	if !errors.As(err, &bulk) {
-		return err
-	}
-	s.setMultiReadFailed(bulk)
-	rest := names[:0:0]
-	for i, n := range names {
-		if !done[i] {
-			rest = append(rest, n)
-		}
-	}
-	return s.readEach(ctx, rest, s.fetchData, true, fn)
+	return s.Scan(ctx, store.ScanRequest{}, fn)
 }
 
 // MultiReadFailed says why the last EachRecord read some or all records

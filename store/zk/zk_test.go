@@ -82,7 +82,10 @@ func TestConformance(t *testing.T) {
 	}
 	for name, opts := range variants {
 		t.Run(name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) store.Store { return open(t, opts()) })
+			storetest.Run(t, func(t *testing.T) (store.Store, func(*testing.T) store.Store) {
+				o := opts()
+				return open(t, o), func(t *testing.T) store.Store { return open(t, o) }
+			})
 		})
 	}
 }
@@ -127,7 +130,7 @@ func TestChrootAndLayout(t *testing.T) {
 		t.Fatalf("Path = %s", s.Path())
 	}
 	data := storetest.Payload(7, 2600)
-	if err := s.Write(t.Context(), store.NewRecord("app_x", data)); err != nil {
+	if err := put(t.Context(), s, store.NewRecord("app_x", data)); err != nil {
 		t.Fatal(err)
 	}
 	c := raw(t, srv.Addr())
@@ -161,7 +164,7 @@ func TestDigestACL(t *testing.T) {
 	acl := []store.ACL{{Perms: zk.PermAll, Scheme: "auth", ID: ""}}
 	rec := store.NewRecord("app_secret", []byte("data"))
 	rec.ACL = acl
-	if err := owner.Write(t.Context(), rec); err != nil {
+	if err := put(t.Context(), owner, rec); err != nil {
 		t.Fatal(err)
 	}
 	got, err := owner.Read(t.Context(), "app_secret")
@@ -175,7 +178,7 @@ func TestDigestACL(t *testing.T) {
 	// Writing the read ACL back verbatim must reproduce it (migrations copy ACLs).
 	copyRec := store.NewRecord("app_copy", []byte("d2"))
 	copyRec.ACL = got.ACL
-	if err := owner.Write(t.Context(), copyRec); err != nil {
+	if err := put(t.Context(), owner, copyRec); err != nil {
 		t.Fatal(err)
 	}
 	if c, err := owner.Read(t.Context(), "app_copy"); err != nil || !slices.Equal(c.ACL, got.ACL) {
@@ -201,7 +204,7 @@ func TestUnavailable(t *testing.T) {
 	srv := zktest.Start(t)
 	addr := srv.Addr()
 	s := open(t, zk.Options{Servers: addr, RequestTimeout: 2 * time.Second})
-	if err := s.Write(t.Context(), store.NewRecord("app_a", []byte("x"))); err != nil {
+	if err := put(t.Context(), s, store.NewRecord("app_a", []byte("x"))); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Stop(); err != nil {
@@ -210,13 +213,11 @@ func TestUnavailable(t *testing.T) {
 	for name, op := range map[string]func() error{
 		"List":  func() error { _, err := s.List(t.Context()); return err },
 		"Read":  func() error { _, err := s.Read(t.Context(), "app_a"); return err },
-		"Write": func() error { return s.Write(t.Context(), store.NewRecord("app_b", []byte("x"))) },
-		"WriteBatch": func() error {
-			return s.WriteBatch(t.Context(), []store.Record{store.NewRecord("app_c", []byte("x"))})
-		},
+		"Apply": func() error { return put(t.Context(), s, store.NewRecord("app_b", []byte("x"))) },
+		"Lock":  func() error { _, err := s.Lock(t.Context(), "test"); return err },
 		// The pipelined reads have one watchdog for the whole pipeline.
-		"ReadAll": func() error {
-			return s.ReadAll(t.Context(), []string{"app_a", "app_b"}, func(_ store.Record, err error) error { return err })
+		"Scan": func() error {
+			return s.Scan(t.Context(), store.ScanRequest{Names: []string{"app_a", "app_b"}, ACL: true}, func(_ store.Record, err error) error { return err })
 		},
 	} {
 		begin := time.Now()
@@ -271,22 +272,27 @@ func TestBatchAtomic(t *testing.T) {
 	srv := zktest.Start(t)
 	s := open(t, zk.Options{Servers: srv.Addr(), SparkDir: unique("batch")})
 	ctx := t.Context()
-	if err := s.Write(ctx, store.NewRecord("app_pre", []byte("old"))); err != nil {
+	if err := put(ctx, s, store.NewRecord("app_pre", []byte("old"))); err != nil {
 		t.Fatal(err)
 	}
 	// The server rejects the last op (invalid ACL scheme): the multi must
 	// roll back the creates and the setData before it.
+	pre, err := s.Read(ctx, "app_pre")
+	if err != nil {
+		t.Fatal(err)
+	}
 	bad := store.NewRecord("app_bad", []byte("x"))
 	bad.ACL = []store.ACL{{Perms: 31, Scheme: "nosuchscheme", ID: "x"}}
-	batch := []store.Record{
-		store.NewRecord("app_new1", []byte("1")),
-		store.NewRecord("app_pre", []byte("new")),
-		store.NewRecord("app_new2", []byte("2")),
-		bad,
+	ops := []store.Op{
+		{Kind: store.OpCreate, Record: store.NewRecord("app_new1", []byte("1"))},
+		{Kind: store.OpReplace, Record: store.NewRecord("app_pre", []byte("new")), SeenVersion: pre.Version},
+		{Kind: store.OpCreate, Record: store.NewRecord("app_new2", []byte("2"))},
+		{Kind: store.OpCreate, Record: bad},
 	}
-	err := s.WriteBatch(ctx, batch)
-	if err == nil || !strings.Contains(err.Error(), "app_bad") {
-		t.Fatalf("WriteBatch = %v, want an error naming app_bad", err)
+	err = s.Apply(ctx, ops)
+	var oe *store.OpError
+	if !errors.As(err, &oe) || oe.Index != 3 || oe.Applied != 0 || !strings.Contains(err.Error(), "app_bad") {
+		t.Fatalf("Apply = %v, want an *OpError at 3 naming app_bad", err)
 	}
 	checkOnly(t, s, map[string]string{"app_pre": "old"})
 
@@ -295,8 +301,8 @@ func TestBatchAtomic(t *testing.T) {
 		store.NewRecord("app_big1", make([]byte, 500<<10)),
 		store.NewRecord("app_big2", make([]byte, 500<<10)),
 	}
-	if err := s.WriteBatch(ctx, big); !errors.Is(err, zk.ErrBatchTooLarge) {
-		t.Fatalf("oversize WriteBatch = %v, want ErrBatchTooLarge", err)
+	if err := put(ctx, s, big...); !errors.Is(err, store.ErrTooLarge) {
+		t.Fatalf("oversize batch = %v, want ErrTooLarge", err)
 	}
 	checkOnly(t, s, map[string]string{"app_pre": "old"})
 
@@ -305,13 +311,14 @@ func TestBatchAtomic(t *testing.T) {
 	total := 0
 	for i := 0; ; i++ {
 		r := store.NewRecord(fmt.Sprintf("app_fit-%04d", i), storetest.Payload(uint64(i), 2600))
-		if total+s.BatchCost(r) > zk.MaxBatchBytes {
+		c := s.Cost(store.Op{Kind: store.OpCreate, Record: r})
+		if total+c > s.MaxBatch() {
 			break
 		}
-		total += s.BatchCost(r)
+		total += c
 		fit = append(fit, r)
 	}
-	if err := s.WriteBatch(ctx, fit); err != nil {
+	if err := put(ctx, s, fit...); err != nil {
 		t.Fatalf("WriteBatch of %d records, %d bytes: %v", len(fit), total, err)
 	}
 	es, err := s.List(ctx)
@@ -350,7 +357,7 @@ func TestReadAll(t *testing.T) {
 		names = append(names, r.Name)
 		batch = append(batch, r)
 		if len(batch) == 100 {
-			if err := s.WriteBatch(t.Context(), batch); err != nil {
+			if err := put(t.Context(), s, batch...); err != nil {
 				t.Fatal(err)
 			}
 			batch = nil
@@ -359,7 +366,7 @@ func TestReadAll(t *testing.T) {
 	names = append(names, "app_missing")
 	seen := map[string]bool{}
 	var missing error
-	err := s.ReadAll(t.Context(), names, func(rec store.Record, err error) error {
+	err := s.Scan(t.Context(), store.ScanRequest{Names: names, ACL: true}, func(rec store.Record, err error) error {
 		if seen[rec.Name] {
 			t.Errorf("%s delivered twice", rec.Name)
 		}
@@ -387,7 +394,7 @@ func TestReadAll(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	calls := 0
-	err = s.ReadAll(t.Context(), names, func(store.Record, error) error { calls++; return stop })
+	err = s.Scan(t.Context(), store.ScanRequest{Names: names, ACL: true}, func(store.Record, error) error { calls++; return stop })
 	if !errors.Is(err, stop) || calls != 1 {
 		t.Fatalf("ReadAll after fn error: %v with %d calls, want stop after one", err, calls)
 	}
@@ -398,7 +405,7 @@ func TestEnsembleOneDown(t *testing.T) {
 	e := zktest.StartEnsemble(t, 3)
 	s := open(t, zk.Options{Servers: e.ConnectString() + "/ens", RequestTimeout: 5 * time.Second})
 	ctx := t.Context()
-	if err := s.Write(ctx, store.NewRecord("app_before", []byte("b"))); err != nil {
+	if err := put(ctx, s, store.NewRecord("app_before", []byte("b"))); err != nil {
 		t.Fatal(err)
 	}
 	// Stop whichever member the session uses and the leader, in turn; two
@@ -411,7 +418,7 @@ func TestEnsembleOneDown(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := fmt.Sprintf("app_without-%d", i)
-		if err := retry(func() error { return s.Write(ctx, store.NewRecord(name, []byte(name))) }); err != nil {
+		if err := retry(func() error { return put(ctx, s, store.NewRecord(name, []byte(name))) }); err != nil {
 			t.Fatalf("write with member %d down: %v", i, err)
 		}
 		if err := retry(func() error {
@@ -656,7 +663,7 @@ func BenchmarkReadAll(b *testing.B) {
 		names[i] = r.Name
 		batch = append(batch, r)
 		if len(batch) == 200 || i == n-1 {
-			if err := s.WriteBatch(context.Background(), batch); err != nil {
+			if err := put(context.Background(), s, batch...); err != nil {
 				b.Fatal(err)
 			}
 			batch = nil
@@ -666,7 +673,7 @@ func BenchmarkReadAll(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		got := 0
-		err := s.ReadAll(context.Background(), names, func(_ store.Record, err error) error {
+		err := s.Scan(context.Background(), store.ScanRequest{Names: names, ACL: true}, func(_ store.Record, err error) error {
 			got++
 			return err
 		})
@@ -686,7 +693,7 @@ func TestReadAllStalledServer(t *testing.T) {
 	s := open(t, zk.Options{Servers: srv.Addr(), RequestTimeout: 2 * time.Second})
 	names := []string{"app_a", "app_b", "app_c"}
 	for _, n := range names {
-		if err := s.Write(t.Context(), store.NewRecord(n, []byte("x"))); err != nil {
+		if err := put(t.Context(), s, store.NewRecord(n, []byte("x"))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -696,7 +703,7 @@ func TestReadAllStalledServer(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
 	begin := time.Now()
-	err := s.ReadAll(t.Context(), names, func(_ store.Record, err error) error { return err })
+	err := s.Scan(t.Context(), store.ScanRequest{Names: names, ACL: true}, func(_ store.Record, err error) error { return err })
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("ReadAll of a frozen server: %v, want ErrUnavailable", err)
 	}

@@ -1,0 +1,26 @@
+package zk_test
+
+import (
+	"context"
+
+	"github.com/recoverctl/recoverctl/store"
+	"github.com/recoverctl/recoverctl/store/zk"
+)
+
+// put creates recs in one Apply, as the engine's first write of a record does.
+func put(ctx context.Context, s *zk.Store, recs ...store.Record) error {
+	ops := make([]store.Op, len(recs))
+	for i, r := range recs {
+		ops[i] = store.Op{Kind: store.OpCreate, Record: r}
+	}
+	return s.Apply(ctx, ops)
+}
+
+// del deletes name at the version it has now.
+func del(ctx context.Context, s *zk.Store, name string) error {
+	rec, err := s.Read(ctx, name)
+	if err != nil {
+		return err
+	}
+	return s.Apply(ctx, []store.Op{{Kind: store.OpDelete, Record: rec, SeenVersion: rec.Version}})
+}
