@@ -457,3 +457,7 @@ func ExampleArchiveName() {
 }
 
 var _ io.Reader = (*splitter)(nil)
+
+func (c *cancellingSource) Scan(ctx context.Context, req store.ScanRequest, fn func(store.Record, error) error) error {
+	return scanByRead(ctx, c, req, fn)
+}

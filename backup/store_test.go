@@ -27,7 +27,7 @@ type memStore struct {
 	readErr map[string]error
 }
 
-var _ store.Store = (*memStore)(nil)
+var _ store.Reader = (*memStore)(nil)
 
 var errInjected = errors.New("injected failure")
 
@@ -63,40 +63,37 @@ func (m *memStore) Read(ctx context.Context, name string) (store.Record, error) 
 	return r, nil
 }
 
-func (m *memStore) Write(ctx context.Context, rec store.Record) error {
-	return m.WriteBatch(ctx, []store.Record{rec})
+func (m *memStore) Scan(ctx context.Context, req store.ScanRequest, fn func(store.Record, error) error) error {
+	return scanByRead(ctx, m, req, fn)
 }
 
-func (m *memStore) WriteBatch(ctx context.Context, recs []store.Record) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c := 0
-	for _, r := range recs {
-		c += batchCost(r)
-	}
-	m.batches = append(m.batches, c)
-	for _, r := range recs {
-		if m.limited {
-			if m.budget == 0 {
-				return fmt.Errorf("write %s: %w", r.Name, errInjected)
-			}
-			m.budget--
+// scanByRead is Scan for test stores: one Read per name, in order.
+func scanByRead(ctx context.Context, r interface {
+	List(context.Context) ([]store.Entry, error)
+	Read(context.Context, string) (store.Record, error)
+}, req store.ScanRequest, fn func(store.Record, error) error) error {
+	names := req.Names
+	if names == nil {
+		es, err := r.List(ctx)
+		if err != nil {
+			return err
 		}
-		r.Data = slices.Clone(r.Data)
-		r.Size = int64(len(r.Data))
-		m.recs[r.Name] = r
-		m.writes++
+		for _, e := range es {
+			names = append(names, e.Name)
+		}
 	}
-	return nil
-}
-
-func (m *memStore) Delete(ctx context.Context, name string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.recs[name]; !ok {
-		return store.ErrNotFound
+	for _, n := range names {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec, err := r.Read(ctx, n)
+		if err != nil {
+			rec = store.NewRecord(n, nil)
+		}
+		if err := fn(rec, err); err != nil {
+			return err
+		}
 	}
-	delete(m.recs, name)
 	return nil
 }
 

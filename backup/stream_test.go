@@ -164,3 +164,8 @@ func reportRates(b *testing.B, sum Summary) {
 		b.Log("record bytes synthesized (no testdata/spark captures yet)")
 	}
 }
+
+func (s *streamSource) Scan(ctx context.Context, req store.ScanRequest, fn func(store.Record, error) error) error {
+	return scanByRead(ctx, s, req, fn)
+}
+func (s *streamSource) String() string { return "stream://" }

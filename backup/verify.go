@@ -405,6 +405,24 @@ func (a *Archive) unchanged() bool {
 	return ok && length+footerLen == a.manifest.ArchiveSize && sum == a.manifest.ArchiveSHA256
 }
 
+// EnsureUnchanged refuses an archive that is no longer the one Open
+// verified: for a file that OpenFile verified, by its size, modification
+// time and footer; otherwise by verifying it again. A restore calls it
+// before its first write.
+func (a *Archive) EnsureUnchanged(ctx context.Context) error {
+	if a.unchanged() {
+		return nil
+	}
+	m, err := Verify(ctx, newSection(a))
+	if err != nil {
+		return err
+	}
+	if m.ArchiveSHA256 != a.manifest.ArchiveSHA256 {
+		return ErrArchiveModified
+	}
+	return nil
+}
+
 // Close releases the file OpenFile opened.
 func (a *Archive) Close() error {
 	if a.closer != nil {

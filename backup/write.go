@@ -25,14 +25,9 @@ import (
 	"github.com/recoverctl/recoverctl/store"
 )
 
-// Source is what a backup needs of a store; store.Store satisfies it.
-type Source interface {
-	// List returns every entry, sorted by name.
-	List(ctx context.Context) ([]store.Entry, error)
-	// Read returns one record; store.ErrNotFound if it is gone. Write
-	// calls it from several goroutines at once (it reads ahead).
-	Read(ctx context.Context, name string) (store.Record, error)
-}
+// Source is what a backup reads: any store. Its List gives each entry's
+// ACL where the store has ACLs; the bytes come from its Scan.
+type Source = store.Reader
 
 // Info is what the caller knows about the source; it goes into the manifest.
 type Info struct {
@@ -204,36 +199,34 @@ func write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 	tw := tar.NewWriter(zw)
 	digest := sha256.New()
 
-	// The readers hash each record as they read it, beside this goroutine.
-	ra := startHashingReadAhead(ctx, src, entries, func(e store.Entry) bool {
-		kind, _ := store.ParseName(e.Name)
-		return kind != store.KindForeign || info.IncludeForeign
-	})
-	defer ra.stop()
 	// One digest line, tar.Header and PAX map serve every record
 	// (tar.Writer copies what it needs in WriteHeader).
 	var line []byte
 	var hdr tar.Header
 	pax := make(map[string]string, 2)
+	var names []string
+	byEntry := make(map[string]store.Entry, total)
 	for _, e := range entries {
 		if kind, _ := store.ParseName(e.Name); kind == store.KindForeign && !info.IncludeForeign {
 			continue
 		}
-		if err := ctx.Err(); err != nil {
-			return sum, err
-		}
-		rec, h, err := ra.readHashed(e.Name)
+		names = append(names, e.Name)
+		byEntry[e.Name] = e
+	}
+	err = store.ScanOrdered(ctx, src, names, func(rec store.Record, err error) error {
+		e := byEntry[rec.Name]
 		if errors.Is(err, store.ErrNotFound) {
 			sum.Vanished = append(sum.Vanished, e.Name)
-			continue
+			return nil
 		}
 		if err != nil {
-			return sum, fmt.Errorf("backup: read %s: %w", e.Name, err)
+			return fmt.Errorf("backup: read %s: %w", e.Name, err)
 		}
 		if len(rec.Data) > MaxRecordSize {
-			return sum, fmt.Errorf("backup: %s is %d bytes, more than the %d an archive record may hold",
+			return fmt.Errorf("backup: %s is %d bytes, more than the %d an archive record may hold",
 				e.Name, len(rec.Data), MaxRecordSize)
 		}
+		h := sha256.Sum256(rec.Data)
 		modTime, acl := rec.ModTime, rec.ACL
 		if modTime.IsZero() {
 			modTime = e.ModTime
@@ -245,7 +238,7 @@ func write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 		if len(acl) > 0 {
 			b, err := json.Marshal(acl)
 			if err != nil {
-				return sum, fmt.Errorf("backup: %s: %w", e.Name, err)
+				return fmt.Errorf("backup: %s: %w", e.Name, err)
 			}
 			aclJSON = string(b)
 		}
@@ -255,13 +248,17 @@ func write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 			_, err = tw.Write(rec.Data)
 		}
 		if err != nil {
-			return sum, fmt.Errorf("backup: write %s: %w", e.Name, err)
+			return fmt.Errorf("backup: write %s: %w", e.Name, err)
 		}
 		line = appendDigestLine(line[:0], e.Name, int64(len(rec.Data)), h)
 		digest.Write(line)
 		sum.Records++
 		sum.Bytes += int64(len(rec.Data))
 		progress.report(Event{Phase: PhaseBackup, Record: e.Name, Done: sum.Records, Total: total, Bytes: sum.Bytes})
+		return nil
+	})
+	if err != nil {
+		return sum, err
 	}
 
 	m := Manifest{

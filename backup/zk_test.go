@@ -13,6 +13,9 @@ import (
 	"testing"
 
 	"github.com/recoverctl/recoverctl/backup"
+	"github.com/recoverctl/recoverctl/migrate"
+	"github.com/recoverctl/recoverctl/plan"
+	"github.com/recoverctl/recoverctl/store/storetest"
 	"github.com/recoverctl/recoverctl/internal/zktest"
 	"github.com/recoverctl/recoverctl/store"
 	"github.com/recoverctl/recoverctl/store/zk"
@@ -40,7 +43,6 @@ func TestZooKeeperRoundTrip(t *testing.T) {
 	acl := []store.ACL{{Perms: zk.PermAll, Scheme: "world", ID: "anyone"}, {Perms: zk.PermRead, Scheme: "ip", ID: "127.0.0.1"}}
 	want := map[string]store.Record{}
 	var batch []store.Record
-	cost := 0
 	for i := range 1500 {
 		size := 200 + rng.IntN(4000)
 		switch {
@@ -59,18 +61,9 @@ func TestZooKeeperRoundTrip(t *testing.T) {
 			rec.ACL = acl
 		}
 		want[name] = rec
-		if c := src.BatchCost(rec); cost+c > zk.MaxBatchBytes {
-			if err := src.WriteBatch(ctx, batch); err != nil {
-				t.Fatal(err)
-			}
-			batch, cost = nil, 0
-		}
 		batch = append(batch, rec)
-		cost += src.BatchCost(rec)
 	}
-	if err := src.WriteBatch(ctx, batch); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Create(t, src, batch...)
 
 	path := filepath.Join(t.TempDir(), "zk.rctl.zst")
 	info := backup.Info{StoreKind: "zk", Address: src.String(), Dir: "/src/spark", Version: "test"}
@@ -105,11 +98,11 @@ func TestZooKeeperRoundTrip(t *testing.T) {
 	}
 
 	dst := openZK(t, srv.Addr()+"/dst")
-	plan, err := backup.PlanRestore(ctx, a, dst, backup.RestoreOptions{}, nil)
+	p, s, err := migrate.PlanRestore(ctx, a, dst, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := plan.Apply(ctx, dst, backup.DefaultBatchBytes, nil)
+	res, err := plan.Apply(ctx, p, dst, s, plan.Options{ArchivePath: filepath.Join(t.TempDir(), "pre.rctl.zst")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,11 +122,11 @@ func TestZooKeeperRoundTrip(t *testing.T) {
 		}
 	}
 	// Restoring again changes nothing.
-	plan, err = backup.PlanRestore(ctx, a, dst, backup.RestoreOptions{}, nil)
+	p, _, err = migrate.PlanRestore(ctx, a, dst, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Count(backup.Skip) != len(want) {
-		t.Fatalf("second plan: %d identical of %d", plan.Count(backup.Skip), len(want))
+	if p.Count(plan.Identical) != len(want) {
+		t.Fatalf("second plan: %d identical of %d", p.Count(plan.Identical), len(want))
 	}
 }

@@ -20,25 +20,8 @@ import (
 	"github.com/recoverctl/recoverctl/store"
 )
 
-// Source is what an inventory needs of a store.
-type Source interface {
-	List(ctx context.Context) ([]store.Entry, error)
-	Read(ctx context.Context, name string) (store.Record, error)
-}
-
-// bulkReader is implemented by stores that read many records faster than one
-// Read at a time (ZooKeeper pipelines requests on one connection).
-type bulkReader interface {
-	ReadAll(ctx context.Context, names []string, fn func(store.Record, error) error) error
-}
-
-// recordScanner is implemented by stores that read every record in one
-// pass, faster than List and Read (ZooKeeper: getChildren, then the data
-// of many znodes per multiRead, whose Stat gives size and mtime, without
-// the ACL requests).
-type recordScanner interface {
-	EachRecord(ctx context.Context, fn func(store.Record, error) error) error
-}
+// Source is what an inventory reads: any store.
+type Source = store.Reader
 
 // Item is one Spark record: where it is, and what it decoded to or why not.
 type Item struct {
@@ -99,66 +82,28 @@ type Options struct {
 	EncodePrefix, EncodeIndent string
 }
 
-// Load lists src, reads and decodes every Spark record that passes the filter.
+// Load reads every entry of src with its Scan and decodes every Spark
+// record that passes the filter.
 func Load(ctx context.Context, src Source, opts Options) (*Inventory, error) {
-	if sc, ok := src.(recordScanner); ok && !opts.WithACL {
-		return scan(ctx, src, sc, opts)
+	if opts.Filter == nil {
+		return scan(ctx, src, nil, nil, opts)
 	}
+	// A filter (show ID) reads only what it keeps.
 	entries, err := src.List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", src, err)
 	}
-	inv, err := newInventory(src, opts)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	byName := make(map[string]store.Entry, len(entries))
+	var foreign []store.Entry
+	names := []string{}
 	for _, e := range entries {
-		if e.Kind == store.KindForeign {
-			inv.Foreign = append(inv.Foreign, e)
-			continue
-		}
-		if opts.Filter != nil && !opts.Filter(e) {
-			continue
-		}
-		names = append(names, e.Name)
-		byName[e.Name] = e
-	}
-	inv.Items = make([]Item, 0, len(names))
-	dec := newDecoder(opts, inv.spool) // add runs on one goroutine
-	add := func(rec store.Record, err error) error {
-		e := byName[rec.Name]
-		if err != nil {
-			// A record that vanished or cannot be read is still listed,
-			// with the reason; it never hides the others.
-			inv.Items = append(inv.Items, Item{Entry: e, Err: err})
-			return nil
-		}
-		inv.Items = append(inv.Items, dec(e, rec.Data))
-		return nil
-	}
-	if br, ok := src.(bulkReader); ok && len(names) > 1 {
-		if err := br.ReadAll(ctx, names, func(rec store.Record, err error) error {
-			if rec.Name == "" && err != nil {
-				return err
-			}
-			return add(rec, err)
-		}); err != nil {
-			inv.Close()
-			return nil, fmt.Errorf("read %s: %w", src, err)
-		}
-	} else {
-		for _, n := range names {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			rec, err := src.Read(ctx, n)
-			rec.Name = n
-			_ = add(rec, err)
+		switch {
+		case e.Kind == store.KindForeign:
+			foreign = append(foreign, e)
+		case opts.Filter(e):
+			names = append(names, e.Name)
 		}
 	}
-	return inv.done()
+	return scan(ctx, src, names, foreign, opts)
 }
 
 func newInventory(src Source, opts Options) (*Inventory, error) {
@@ -186,11 +131,12 @@ func (inv *Inventory) done() (*Inventory, error) {
 	return inv, nil
 }
 
-func scan(ctx context.Context, src Source, sc recordScanner, opts Options) (*Inventory, error) {
+func scan(ctx context.Context, src Source, names []string, foreign []store.Entry, opts Options) (*Inventory, error) {
 	inv, err := newInventory(src, opts)
 	if err != nil {
 		return nil, err
 	}
+	inv.Foreign = foreign
 	// The store delivers records one at a time; decoding them on every
 	// core keeps the reader's requests flowing meanwhile.
 	type job struct {
@@ -216,7 +162,10 @@ func scan(ctx context.Context, src Source, sc recordScanner, opts Options) (*Inv
 			}
 		}()
 	}
-	err = sc.EachRecord(ctx, func(rec store.Record, err error) error {
+	if names != nil && len(names) == 0 {
+		return inv.done()
+	}
+	err = src.Scan(ctx, store.ScanRequest{Names: names, ACL: opts.WithACL}, func(rec store.Record, err error) error {
 		e := rec.Entry
 		if e.Kind == store.KindForeign {
 			mu.Lock()

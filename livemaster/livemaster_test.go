@@ -304,33 +304,3 @@ func TestCheckZK(t *testing.T) {
 type quiet struct{}
 
 func (quiet) Printf(string, ...any) {}
-
-func TestLockDir(t *testing.T) {
-	dir := t.TempDir()
-	l, err := LockDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// flock locks belong to the open file description: a second open in
-	// the same process conflicts, as another process would.
-	if _, err := LockDir(dir); !errors.Is(err, ErrLocked) {
-		t.Fatalf("second lock: %v", err)
-	} else if !strings.Contains(err.Error(), dir) {
-		t.Errorf("error does not name the directory: %v", err)
-	}
-	if err := l.Unlock(); err != nil {
-		t.Fatal(err)
-	}
-	l2, err := LockDir(dir)
-	if err != nil {
-		t.Fatalf("after unlock: %v", err)
-	}
-	l2.Unlock()
-	// The lock leaves nothing in the recovery directory.
-	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
-		t.Errorf("locking left %v in the directory", ents)
-	}
-	if _, err := LockDir(filepath.Join(dir, "missing")); err == nil {
-		t.Error("lock in a missing directory succeeded")
-	}
-}

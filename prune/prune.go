@@ -1,26 +1,27 @@
-// Package prune decides which entries of a recovery store to delete and
-// deletes them: records that no longer decode, applications, drivers and
+// Package prune decides which entries of a recovery store to delete:
+// records that no longer decode, applications, drivers and
 // workers older than a cut-off, worker records superseded by a newer
 // registration on the same host:port, chosen kinds or ids, and (only when
 // asked) foreign entries that are no Spark record at all.
 //
 // It lives apart from migrate because it decodes records (codec) to judge
 // them, while migrate only moves bytes; and apart from the command so that
-// the rules are tested without cobra. Like every destructive path it plans
-// first, archives what it will delete (package backup) before the first
-// delete, then checks the store again. It never prints.
+// the rules are tested without cobra. Its plan is a plan of deletes, each
+// conditional on the record as it read it; the plan engine (package plan)
+// archives, deletes and checks. It never prints.
 package prune
 
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/recoverctl/recoverctl/backup"
+	"github.com/recoverctl/recoverctl/plan"
 	"github.com/recoverctl/recoverctl/codec"
 	"github.com/recoverctl/recoverctl/store"
 )
@@ -54,44 +55,19 @@ func (r *Rules) recordRules() bool {
 	return r.Undecodable || r.OlderThan > 0 || r.DuplicateWorkers || len(r.Kinds) > 0 || len(r.IDs) > 0
 }
 
-// Item is one entry the plan deletes, with why.
-type Item struct {
-	Name    string     `json:"name"`
-	Kind    string     `json:"kind"`
-	Size    int64      `json:"size"`
-	Time    *time.Time `json:"time,omitempty"` // start or registration time, when known
-	Reasons []string   `json:"reasons"`
-}
-
-// Plan is what a prune will delete.
-type Plan struct {
-	Store   string `json:"store"`
-	Delete  []Item `json:"delete"`
-	Kept    int    `json:"kept"`    // Spark records left alone
-	Foreign int    `json:"foreign"` // foreign entries left alone
-}
-
-// Source is what planning reads; store.Store satisfies it.
-type Source interface {
-	List(ctx context.Context) ([]store.Entry, error)
-	Read(ctx context.Context, name string) (store.Record, error)
-}
-
-// Target is what Apply changes; store.Store satisfies it.
-type Target interface {
-	Source
-	Delete(ctx context.Context, name string) error
-}
-
 type candidate struct {
 	entry   store.Entry
+	seen    plan.Seen
 	t       time.Time // zero when unknown
 	hostKey string    // worker host:port, "" when unknown
 	undec   error
 }
 
-// PlanPrune reads and decodes every Spark record of src and applies rules.
-func PlanPrune(ctx context.Context, src Source, rules Rules) (*Plan, error) {
+// PlanPrune reads and decodes every Spark record of src and applies
+// rules: a plan of deletes, each conditional on the record as read here.
+// Records are read with the store's fastest read; memory holds what each
+// one decoded to, not its bytes.
+func PlanPrune(ctx context.Context, src store.Reader, rules Rules) (*plan.Plan, error) {
 	if !rules.recordRules() && !rules.Foreign {
 		return nil, ErrNoRule
 	}
@@ -105,38 +81,58 @@ func PlanPrune(ctx context.Context, src Source, rules Rules) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prune plan: list %s: %w", src, err)
 	}
-	p := &Plan{Store: fmt.Sprint(src)}
+	p := &plan.Plan{Source: src.String(), Target: src.String()}
 	var cands []candidate
+	var toRead []string
+	byName := map[string]store.Entry{}
 	for _, e := range entries {
 		if e.Kind == store.KindForeign {
 			if rules.Foreign && (len(rules.IDs) == 0 || matchID(e.Name, "", rules.IDs)) {
-				p.Delete = append(p.Delete, Item{Name: e.Name, Kind: e.Kind.String(), Size: e.Size, Reasons: []string{"foreign entry"}})
+				toRead = append(toRead, e.Name)
+				byName[e.Name] = e
 			} else {
-				p.Foreign++
+				p.Extra++
 			}
 			continue
 		}
 		if !rules.recordRules() {
-			p.Kept++
+			p.Extra++
 			continue
 		}
-		rec, err := src.Read(ctx, e.Name)
+		toRead = append(toRead, e.Name)
+		byName[e.Name] = e
+	}
+	var foreign []plan.Step
+	err = src.Scan(ctx, store.ScanRequest{Names: toRead}, func(rec store.Record, err error) error {
 		if errors.Is(err, store.ErrNotFound) {
-			continue // gone since List
+			return nil // gone since List
 		}
 		if err != nil {
 			// A record we cannot read is not one we know to be bad.
-			return nil, fmt.Errorf("prune plan: read %s: %w", e.Name, err)
+			return fmt.Errorf("prune plan: read %s: %w", rec.Name, err)
 		}
-		c := candidate{entry: e}
-		c.entry.Size = int64(len(rec.Data))
+		e := byName[rec.Name]
+		e.Size = int64(len(rec.Data))
+		seen := plan.SeenOf(rec, sha256.Sum256(rec.Data))
+		if e.Kind == store.KindForeign {
+			foreign = append(foreign, plan.Step{Name: e.Name, Kind: e.Kind, Action: plan.Delete, Size: e.Size, DestSize: e.Size,
+				Reasons: []string{"foreign entry"}, Seen: seen})
+			return nil
+		}
+		c := candidate{entry: e, seen: seen}
 		dec, derr := codec.Decode(e.Name, rec.Data, rules.Codec)
 		if derr != nil && !errors.Is(derr, codec.ErrKryo) {
 			c.undec = derr
 		}
 		c.t, c.hostKey = describe(e, dec, rules.Location)
 		cands = append(cands, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	p.Steps = append(p.Steps, foreign...)
+	slices.SortFunc(cands, func(a, b candidate) int { return cmp.Compare(a.entry.Name, b.entry.Name) })
 
 	// The newest record of each worker host:port survives.
 	superseded := map[string]string{}
@@ -201,17 +197,18 @@ func PlanPrune(ctx context.Context, src Source, rules Rules) (*Plan, error) {
 			}
 		}
 		if !ok {
-			p.Kept++
+			p.Extra++
 			continue
 		}
-		it := Item{Name: c.entry.Name, Kind: c.entry.Kind.String(), Size: c.entry.Size, Reasons: reasons}
+		st := plan.Step{Name: c.entry.Name, Kind: c.entry.Kind, Action: plan.Delete, Size: c.entry.Size, DestSize: c.entry.Size,
+			Reasons: reasons, Seen: c.seen}
 		if !c.t.IsZero() {
 			t := c.t
-			it.Time = &t
+			st.Time = &t
 		}
-		p.Delete = append(p.Delete, it)
+		p.Steps = append(p.Steps, st)
 	}
-	slices.SortFunc(p.Delete, func(a, b Item) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(p.Steps, func(a, b plan.Step) int { return cmp.Compare(a.Name, b.Name) })
 	return p, nil
 }
 
@@ -281,89 +278,3 @@ func ParseID(id string, loc *time.Location) (time.Time, string) {
 	return t, host
 }
 
-// Result says what Apply did.
-type Result struct {
-	Deleted int    `json:"deleted"`
-	Gone    int    `json:"gone"` // already absent: a rerun, or the Master removed them
-	Backup  string `json:"backup,omitempty"`
-}
-
-// Event reports progress.
-type Event struct {
-	Phase string // "backup", "delete"
-	Name  string
-	Done  int
-	Total int
-}
-
-// Progress receives events; nil is allowed.
-type Progress func(Event)
-
-// Apply archives every entry the plan deletes into backupPath
-// (backup.WriteFile, foreign entries included), then deletes them one by
-// one and lists the store again to check they are gone. Entries already
-// gone are counted, not errors, so a rerun after an interruption finishes.
-func (p *Plan) Apply(ctx context.Context, t Target, backupPath string, info backup.Info, progress Progress) (Result, error) {
-	var res Result
-	if len(p.Delete) == 0 {
-		return res, nil
-	}
-	if backupPath == "" {
-		return res, errors.New("prune: no backup path")
-	}
-	report := func(e Event) {
-		if progress != nil {
-			progress(e)
-		}
-	}
-	want := make(map[string]bool, len(p.Delete))
-	for _, it := range p.Delete {
-		want[it.Name] = true
-	}
-	info.IncludeForeign = true
-	_, err := backup.WriteFile(ctx, selection{t, want}, backupPath, info, func(e backup.Event) {
-		report(Event{Phase: "backup", Name: e.Record, Done: e.Done, Total: e.Total})
-	})
-	if err != nil {
-		return res, fmt.Errorf("prune: save what is deleted to %s: %w", backupPath, err)
-	}
-	res.Backup = backupPath
-	for i, it := range p.Delete {
-		err := t.Delete(ctx, it.Name)
-		switch {
-		case err == nil:
-			res.Deleted++
-		case errors.Is(err, store.ErrNotFound):
-			res.Gone++
-		default:
-			return res, fmt.Errorf("prune: delete %s (%d of %d; the rest are kept, all are in %s): %w", it.Name, i+1, len(p.Delete), backupPath, err)
-		}
-		report(Event{Phase: "delete", Name: it.Name, Done: i + 1, Total: len(p.Delete)})
-	}
-	entries, err := t.List(ctx)
-	if err != nil {
-		return res, fmt.Errorf("prune: check %s: %w", t, err)
-	}
-	for _, e := range entries {
-		if want[e.Name] {
-			return res, fmt.Errorf("prune: %s is still there after its delete (a live Master wrote it again?)", e.Name)
-		}
-	}
-	return res, nil
-}
-
-// selection is the part of a store a prune deletes, for the archive.
-type selection struct {
-	Source
-	names map[string]bool
-}
-
-func (s selection) List(ctx context.Context) ([]store.Entry, error) {
-	entries, err := s.Source.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(entries, func(e store.Entry) bool { return !s.names[e.Name] }), nil
-}
-
-func (s selection) String() string { return fmt.Sprint(s.Source) }

@@ -8,8 +8,11 @@ import (
 	"os"
 	"runtime/pprof"
 
+	"github.com/spf13/cobra"
+
 	"github.com/recoverctl/recoverctl/backup"
 	"github.com/recoverctl/recoverctl/livemaster"
+	"github.com/recoverctl/recoverctl/plan"
 	"github.com/recoverctl/recoverctl/store"
 )
 
@@ -66,6 +69,17 @@ const exitCodesHelp = `Exit codes, the same for every command:
   7  audit flagged something: gadget or foreign classes, open ACLs or
      modes, duplicates, records a --target-spark Master would drop`
 
+// exactArgs is cobra.ExactArgs whose complaint is a usage error (exit 2)
+// saying what is missing.
+func exactArgs(n int, want string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s (got %d arguments)", want, len(args))}
+		}
+		return nil
+	}
+}
+
 // usageError marks errors caused by how the command was called.
 type usageError struct{ err error }
 
@@ -98,7 +112,7 @@ func archiveExitCode(err error) int {
 	switch {
 	case errors.Is(err, backup.ErrDamaged):
 		return exitDamaged
-	case errors.Is(err, livemaster.ErrLiveMaster), errors.Is(err, livemaster.ErrLocked), errors.Is(err, backup.ErrConflict):
+	case errors.Is(err, livemaster.ErrLiveMaster), errors.Is(err, store.ErrLocked), errors.Is(err, plan.ErrConflict):
 		return exitRefused
 	}
 	return exitFailure

@@ -1,23 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
-	"github.com/recoverctl/recoverctl/backup"
 	"github.com/recoverctl/recoverctl/livemaster"
 	"github.com/recoverctl/recoverctl/migrate"
+	"github.com/recoverctl/recoverctl/plan"
 	"github.com/recoverctl/recoverctl/storeaddr"
 )
 
@@ -72,29 +68,19 @@ and when target records differ unless --overwrite.`,
 	fl.StringVar(&o.toConf, "to-spark-conf", "", "find the target as the Master configured in this Spark conf dir does")
 	fl.StringVar(&o.zkAuth, "zk-auth", "", "ZooKeeper digest credentials user:password for both stores (or $RECOVERCTL_ZK_AUTH)")
 	fl.StringVar(&o.serializer, "serializer", "java", "the target Master's spark.deploy.recoverySerializer: java or kryo")
-	fl.StringVar(&o.backupDir, "backup-dir", ".", "directory for the archive of the target taken before writing")
-	fl.BoolVar(&o.dryRun, "dry-run", false, "print the plan and stop")
-	fl.BoolVar(&o.overwrite, "overwrite", false, "replace target records that differ from the source")
+	o.w.register(cmd, true)
 	fl.BoolVar(&o.skipUnconvertible, "skip-unconvertible", false, "leave source records that cannot be migrated behind instead of refusing")
-	fl.BoolVar(&o.force, "force", false, "migrate even while a live Master holds the source or the target")
-	fl.BoolVar(&o.yes, "yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
-	fl.StringVar(&o.master, "master", "", "a directory store's Master address to check for liveness (host:port, http://..., spark://...)")
 	fl.DurationVar(&o.timeout, "timeout", 10*time.Second, "ZooKeeper connect and request timeout")
-	fl.IntVar(&o.retries, "retries", 5, "retry a ZooKeeper batch this often while the ensemble is unavailable")
 	fl.StringVarP(&o.output, "output", "o", "table", "output format: table, json or yaml")
 	return cmd
 }
 
 type migrateOptions struct {
 	from, to, fromConf, toConf string
-	zkAuth, serializer         string
-	backupDir, master, output  string
-	dryRun, overwrite, force   bool
-	skipUnconvertible, yes     bool
+	zkAuth, serializer, output string
+	skipUnconvertible          bool
 	timeout                    time.Duration
-	retries                    int
-	// stdinTerminal overrides the terminal check (tests).
-	stdinTerminal *bool
+	w                          writeFlags
 }
 
 // migrateResult is the -o json contract.
@@ -109,9 +95,10 @@ type migrateResult struct {
 	Unconvertible int                 `json:"unconvertible"`
 	Extra         int                 `json:"extra"`
 	Foreign       []string            `json:"foreign"`
-	Steps         []migrate.Step      `json:"steps"`
+	TooLarge      int                 `json:"too_large"`
+	Steps         []plan.Step         `json:"steps"`
 	LiveMaster    []livemaster.Result `json:"live_master,omitempty"`
-	Result        *migrate.Result     `json:"result,omitempty"`
+	Result        *plan.Result        `json:"result,omitempty"`
 	Seconds       float64             `json:"seconds"`
 }
 
@@ -168,183 +155,66 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 	if src.String() == dst.String() {
 		return usageError{fmt.Errorf("--from and --to both name %s", src)}
 	}
-	res := migrateResult{Source: src.String(), Target: dst.String(), DryRun: o.dryRun}
-
-	for _, st := range []*openedStore{src, dst} {
-		master := ""
-		if st.fs != nil {
-			master = o.master
-		}
-		live, err := checkLive(ctx, st, master)
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		if !live.Live() {
-			continue
-		}
-		res.LiveMaster = append(res.LiveMaster, live)
-		if err := refuseLive(live, st, o.dryRun, o.force, stderr); err != nil {
-			return fmt.Errorf("migrate %s -> %s refused: %w", src, dst, err)
-		}
-	}
-	unlock, err := lockForWriting(dst, o.dryRun)
-	if err != nil {
-		return fmt.Errorf("migrate into %s refused: %w", dst, err)
-	}
-	defer unlock()
-
+	res := migrateResult{Source: src.String(), Target: dst.String(), DryRun: o.w.dryRun}
 	opts := migrate.Options{
 		SourceCodec:       src.codec,
 		TargetCodec:       dst.codec,
 		TargetSerializer:  o.serializer,
-		Overwrite:         o.overwrite,
+		Overwrite:         o.w.overwrite,
 		SkipUnconvertible: o.skipUnconvertible,
 	}
 	if dst.zk != nil {
 		opts.TargetCodec = "" // ZooKeeper's engine never compresses
 	}
-	bar := newProgressBar(stderr)
-	plan, err := migrate.PlanMigration(ctx, src.Store, dst.Store, opts, migrateProgress(bar, "plan"))
-	bar.done()
-	if err != nil {
-		return err
-	}
-	res.Create, res.Identical, res.Overwrite = plan.Count(migrate.Create), plan.Count(migrate.Skip), plan.Count(migrate.Overwrite)
-	res.Differs, res.Unconvertible, res.Extra = plan.Count(migrate.Conflict), plan.Count(migrate.Unconvertible), plan.Extra
-	res.Foreign, res.Steps = plan.Foreign, plan.Steps
-	if res.Foreign == nil {
-		res.Foreign = []string{}
-	}
-	if format == outputTable {
-		printMigratePlan(stdout, plan)
-	}
-	finish := func(err error) error {
-		res.Seconds = time.Since(start).Seconds()
-		if format != outputTable {
-			if werr := writeData(stdout, format, res); werr != nil && err == nil {
-				err = werr
+	c := &change{
+		target: dst, guarded: []*openedStore{src, dst}, holder: fmt.Sprintf("recoverctl migrate %s -> %s", src, dst), verb: "Write",
+		plan: func(ctx context.Context, progress plan.Progress) (*plan.Plan, plan.Source, error) {
+			p, s, err := migrate.Plan(ctx, src.Store, dst.Store, opts, progress)
+			if err != nil {
+				return nil, nil, err
 			}
+			return p, s, nil
+		},
+		show: func(p *plan.Plan) {
+			res.Create, res.Identical, res.Overwrite = p.Count(plan.Create), p.Count(plan.Identical), p.Count(plan.Overwrite)
+			res.Differs, res.Unconvertible, res.TooLarge, res.Extra = p.Count(plan.Differs), p.Count(plan.Unconvertible), p.Count(plan.TooLarge), p.Extra
+			res.Foreign, res.Steps = p.Foreign, p.Steps
+			if res.Foreign == nil {
+				res.Foreign = []string{}
+			}
+			if format == outputTable {
+				fmt.Fprintf(stdout, "source %s\ntarget %s\n", p.Source, p.Target)
+				printSteps(stdout, p)
+				if o.w.dryRun {
+					fmt.Fprintln(stdout, "dry run: nothing written")
+				}
+			}
+		},
+	}
+	p, r, err := o.w.run(ctx, c, false, stdin, stderr)
+	res.LiveMaster = c.live
+	if p != nil && !o.w.dryRun && (err == nil || r.Written > 0) {
+		res.Result = &r
+	}
+	if err == nil && p != nil && !o.w.dryRun && format == outputTable {
+		if p.Writes() == 0 {
+			fmt.Fprintf(stdout, "nothing to write: %s already holds every record; %d read back identical\n", dst, r.Verified)
+		} else {
+			fmt.Fprintf(stdout, "migrated %d records (%s) into %s in %d batches, %d retries; %d records read back identical; %d identical already; target archive %s\n",
+				r.Written, humanBytes(r.Bytes), dst, r.Batches, r.Retries, r.Verified, r.Skipped, r.Backup)
 		}
-		return err
-	}
-	if o.dryRun {
-		if format == outputTable {
-			fmt.Fprintln(stdout, "dry run: nothing written")
-		}
-		return finish(nil)
-	}
-	if refused := plan.Refused(); len(refused) > 0 {
-		_, err := plan.Apply(ctx, src.Store, dst.Store, migrate.ApplyOptions{}, nil) // returns the refusal
-		if errors.Is(err, migrate.ErrConflict) {
-			err = fmt.Errorf("%w (%w)", err, backup.ErrConflict)
-		}
-		return finish(err)
-	}
-	if plan.Writes() == 0 {
-		if format == outputTable {
-			fmt.Fprintf(stdout, "nothing to write: %s already holds every record\n", dst)
-		}
-		n, err := plan.Verify(ctx, dst.Store, nil)
-		res.Result = &migrate.Result{Skipped: res.Identical, Verified: n, Left: res.Unconvertible}
-		return finish(err)
-	}
-	info := storeInfo(dst)
-	info.Time = time.Now()
-	path, err := freeArchivePath(o.backupDir, info.StoreKind, info.Time)
-	if err != nil {
-		return finish(fmt.Errorf("migrate: backup path: %w", err))
-	}
-	prompt := fmt.Sprintf("Write %d records into %s (target archived first to %s)?", plan.Writes(), dst, path)
-	if err := confirm(o.yes, o.stdinTerminal, prompt, stdin, stderr); err != nil {
-		return finish(err)
-	}
-	if format == outputTable {
-		fmt.Fprintf(stdout, "archiving the target to %s\n", path)
-	}
-	bar = newProgressBar(stderr)
-	r, err := plan.Apply(ctx, src.Store, dst.Store, migrate.ApplyOptions{
-		BackupPath: path,
-		BackupInfo: info,
-		Retries:    o.retries,
-		RetryWait:  time.Second,
-	}, migrateProgress(bar, "migrate"))
-	bar.done()
-	res.Result = &r
-	if err != nil {
-		return finish(fmt.Errorf("%w (the source is unchanged; running the same command again resumes: written records are skipped as identical)", err))
-	}
-	if format == outputTable {
-		fmt.Fprintf(stdout, "migrated %d records (%s) into %s in %d batches, %d retries; %d records read back identical; %d identical already; target archive %s\n",
-			r.Written, humanBytes(r.Bytes), dst, r.Batches, r.Retries, r.Verified, r.Skipped, r.Backup)
 		if r.Left > 0 {
 			fmt.Fprintf(stdout, "left behind (unconvertible): %d records\n", r.Left)
 		}
 	}
-	return finish(nil)
-}
-
-func migrateProgress(bar *progressBar, label string) migrate.Progress {
-	report := bar.report(label)
-	if report == nil {
-		return nil
-	}
-	return func(e migrate.Event) {
-		report(backup.Event{Phase: backup.Phase(e.Phase), Record: e.Record, Done: e.Done, Total: e.Total, Bytes: e.Bytes})
-	}
-}
-
-func printMigratePlan(w io.Writer, plan *migrate.Plan) {
-	fmt.Fprintf(w, "source %s\ntarget %s\n", plan.Source, plan.Target)
-	for _, s := range plan.Steps {
-		label := s.Action.String()
-		switch s.Action {
-		case migrate.Skip:
-			label = "identical (skip)"
-		case migrate.Conflict:
-			label = "differs (refused)"
+	res.Seconds = time.Since(start).Seconds()
+	if p != nil && format != outputTable {
+		if werr := writeData(stdout, format, res); werr != nil && err == nil {
+			err = werr
 		}
-		line := fmt.Sprintf("  %-18s %s (%d bytes", label, s.Name, s.Size)
-		if s.Conversion != "" {
-			line += fmt.Sprintf(", %s: %d bytes", s.Conversion, s.TargetSize)
-		}
-		line += ")"
-		if s.Reason != "" {
-			line += ": " + s.Reason
-		}
-		fmt.Fprintln(w, line)
 	}
-	for _, n := range plan.Foreign {
-		fmt.Fprintf(w, "  %-18s %s (not a Spark record: never copied)\n", "foreign", n)
+	if err != nil {
+		return fmt.Errorf("migrate %s -> %s: %w (the source is unchanged)", src, dst, err)
 	}
-	fmt.Fprintf(w, "plan: %d create, %d identical, %d differ (refused), %d overwrite, %d unconvertible; %d target records not in the source are left alone\n",
-		plan.Count(migrate.Create), plan.Count(migrate.Skip), plan.Count(migrate.Conflict), plan.Count(migrate.Overwrite),
-		plan.Count(migrate.Unconvertible), plan.Extra)
-}
-
-// confirm asks on a terminal; elsewhere it needs --yes, so that a script
-// never deletes or writes because of what happened to be on its stdin.
-func confirm(yes bool, terminal *bool, prompt string, stdin io.Reader, stderr io.Writer) error {
-	if yes {
-		return nil
-	}
-	isTerm := false
-	if terminal != nil {
-		isTerm = *terminal
-	} else if f, ok := stdin.(*os.File); ok {
-		isTerm = isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
-	}
-	if !isTerm {
-		return usageError{errors.New("stdin is not a terminal: pass --yes to confirm (or --dry-run to only see the plan)")}
-	}
-	fmt.Fprintf(stderr, "%s [y/N] ", prompt)
-	line, _ := bufio.NewReader(stdin).ReadString('\n')
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return nil
-	}
-	return errors.New("not confirmed: nothing changed")
-}
-
-func backupEvent(phase, name string, done, total int) backup.Event {
-	return backup.Event{Phase: backup.Phase(phase), Record: name, Done: done, Total: total}
+	return nil
 }

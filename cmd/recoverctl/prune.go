@@ -16,6 +16,7 @@ import (
 
 	"github.com/recoverctl/recoverctl/codec"
 	"github.com/recoverctl/recoverctl/livemaster"
+	"github.com/recoverctl/recoverctl/plan"
 	"github.com/recoverctl/recoverctl/prune"
 	"github.com/recoverctl/recoverctl/store"
 )
@@ -74,11 +75,7 @@ store (exit 6) unless --force.`,
 	fl.StringSliceVar(&o.kinds, "kind", nil, "app, driver or worker (repeatable)")
 	fl.StringArrayVar(&o.ids, "id", nil, "id or record name, exact or prefix (repeatable)")
 	fl.BoolVar(&o.foreign, "foreign", false, "entries that are no Spark record")
-	fl.BoolVar(&o.dryRun, "dry-run", false, "print the plan and stop")
-	fl.BoolVar(&o.yes, "yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
-	fl.BoolVar(&o.force, "force", false, "prune even while a live Master holds the store")
-	fl.StringVar(&o.backupDir, "backup-dir", ".", "directory for the archive of what is deleted")
-	fl.StringVar(&o.master, "master", "", "a directory store's Master address to check for liveness")
+	o.w.register(cmd, false)
 	fl.StringVarP(&o.output, "output", "o", "table", "output format: table, json or yaml")
 	return cmd
 }
@@ -87,10 +84,9 @@ type pruneOptions struct {
 	undecodable, duplicateWorkers, foreign bool
 	olderThan                              string
 	kinds, ids                             []string
-	dryRun, yes, force                     bool
-	backupDir, master, output              string
+	output                                 string
 	now                                    time.Time // tests
-	stdinTerminal                          *bool     // tests
+	w                                      writeFlags
 }
 
 // parseAge reads a Go duration, or a whole number of days ("30d").
@@ -143,10 +139,22 @@ func (o *pruneOptions) rules() (prune.Rules, error) {
 
 // pruneResult is the -o json contract.
 type pruneResult struct {
-	*prune.Plan
+	Store      string             `json:"store"`
+	Delete     []pruneItem        `json:"delete"`
+	Kept       int                `json:"kept"`    // Spark records left alone
+	Foreign    int                `json:"foreign"` // foreign entries left alone
 	DryRun     bool               `json:"dry_run"`
 	LiveMaster *livemaster.Result `json:"live_master,omitempty"`
-	Result     *prune.Result      `json:"result,omitempty"`
+	Result     *plan.Result       `json:"result,omitempty"`
+}
+
+// pruneItem is one entry the plan deletes, with why.
+type pruneItem struct {
+	Name    string     `json:"name"`
+	Kind    string     `json:"kind"`
+	Size    int64      `json:"size"`
+	Time    *time.Time `json:"time,omitempty"`
+	Reasons []string   `json:"reasons"`
 }
 
 func runPrune(ctx context.Context, sf *storeFlags, o *pruneOptions, rules prune.Rules, format outputFormat, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -155,80 +163,62 @@ func runPrune(ctx context.Context, sf *storeFlags, o *pruneOptions, rules prune.
 		return err
 	}
 	defer st.close()
-	res := pruneResult{DryRun: o.dryRun}
-	live, err := checkLive(ctx, st, o.master)
-	if err != nil {
-		return fmt.Errorf("prune: %w", err)
-	}
-	if live.Live() {
-		res.LiveMaster = &live
-	}
-	if err := refuseLive(live, st, o.dryRun, o.force, stderr); err != nil {
-		return fmt.Errorf("prune refused: %w", err)
-	}
-	unlock, err := lockForWriting(st, o.dryRun)
-	if err != nil {
-		return fmt.Errorf("prune %s refused: %w", st, err)
-	}
-	defer unlock()
+	res := pruneResult{DryRun: o.w.dryRun, Delete: []pruneItem{}}
 	rules.Codec = codec.Options{Codec: st.codec}
-	plan, err := prune.PlanPrune(ctx, st.Store, rules)
-	if err != nil {
-		return err
-	}
-	if plan.Delete == nil {
-		plan.Delete = []prune.Item{}
-	}
-	res.Plan = plan
-	finish := func(err error) error {
-		if format != outputTable {
-			if werr := writeData(stdout, format, res); werr != nil && err == nil {
-				err = werr
+	c := &change{
+		target: st, guarded: []*openedStore{st}, holder: "recoverctl prune " + st.String(), verb: "Delete",
+		plan: func(ctx context.Context, _ plan.Progress) (*plan.Plan, plan.Source, error) {
+			p, err := prune.PlanPrune(ctx, st.Store, rules)
+			return p, nil, err
+		},
+		show: func(p *plan.Plan) {
+			res.Store = p.Target
+			for _, s := range p.Steps {
+				res.Delete = append(res.Delete, pruneItem{Name: s.Name, Kind: s.Kind.String(), Size: s.Size, Time: s.Time, Reasons: s.Reasons})
+				if s.Kind == store.KindForeign {
+					continue
+				}
 			}
-		}
-		return err
+			entries, _ := st.Store.List(ctx)
+			deleted := map[string]bool{}
+			for _, s := range p.Steps {
+				deleted[s.Name] = true
+			}
+			for _, e := range entries {
+				switch {
+				case deleted[e.Name]:
+				case e.Kind == store.KindForeign:
+					res.Foreign++
+				default:
+					res.Kept++
+				}
+			}
+			if format == outputTable {
+				fmt.Fprintf(stdout, "store %s\n", p.Target)
+				for _, it := range res.Delete {
+					fmt.Fprintf(stdout, "  delete %s (%d bytes): %s\n", it.Name, it.Size, strings.Join(it.Reasons, "; "))
+				}
+				fmt.Fprintf(stdout, "plan: delete %d, keep %d records and %d foreign entries\n", len(res.Delete), res.Kept, res.Foreign)
+				if o.w.dryRun {
+					fmt.Fprintln(stdout, "dry run: nothing deleted")
+				}
+			}
+		},
 	}
-	if format == outputTable {
-		fmt.Fprintf(stdout, "store %s\n", plan.Store)
-		for _, it := range plan.Delete {
-			fmt.Fprintf(stdout, "  delete %s (%d bytes): %s\n", it.Name, it.Size, strings.Join(it.Reasons, "; "))
-		}
-		fmt.Fprintf(stdout, "plan: delete %d, keep %d records and %d foreign entries\n", len(plan.Delete), plan.Kept, plan.Foreign)
+	p, r, err := o.w.run(ctx, c, sf.verbose, stdin, stderr)
+	if len(c.live) > 0 {
+		res.LiveMaster = &c.live[0]
 	}
-	if o.dryRun || len(plan.Delete) == 0 {
-		if format == outputTable && o.dryRun {
-			fmt.Fprintln(stdout, "dry run: nothing deleted")
-		}
-		return finish(nil)
+	if p != nil && !o.w.dryRun && p.Writes() > 0 {
+		res.Result = &r
 	}
-	info := storeInfo(st)
-	info.Time = time.Now()
-	path, err := freeArchivePath(o.backupDir, info.StoreKind, info.Time)
-	if err != nil {
-		return finish(fmt.Errorf("prune: archive path: %w", err))
-	}
-	if format == outputTable {
-		fmt.Fprintf(stdout, "what is deleted is saved first to %s\n", path)
-	}
-	if err := confirm(o.yes, o.stdinTerminal, fmt.Sprintf("Delete %d entries from %s?", len(plan.Delete), st), stdin, stderr); err != nil {
-		return finish(err)
-	}
-	bar := newProgressBar(stderr)
-	report := bar.report("prune")
-	var progress prune.Progress
-	if report != nil {
-		progress = func(e prune.Event) {
-			report(backupEvent(e.Phase, e.Name, e.Done, e.Total))
-		}
-	}
-	r, err := plan.Apply(ctx, st.Store, path, info, progress)
-	bar.done()
-	res.Result = &r
-	if err != nil {
-		return finish(err)
-	}
-	if format == outputTable {
+	if err == nil && p != nil && !o.w.dryRun && p.Writes() > 0 && format == outputTable {
 		fmt.Fprintf(stdout, "deleted %d entries (%d already gone); saved in %s\n", r.Deleted, r.Gone, r.Backup)
 	}
-	return finish(nil)
+	if p != nil && format != outputTable {
+		if werr := writeData(stdout, format, res); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
 }

@@ -197,3 +197,53 @@ func TestString(t *testing.T) {
 		t.Fatalf("String = %q, want %q", s.String(), want)
 	}
 }
+
+func TestLockLeavesNothing(t *testing.T) {
+	s := open(t)
+	unlock, err := s.Lock(t.Context(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// flock locks belong to the open file description: a second open in
+	// the same process conflicts, as another process would.
+	again, err := fs.Open(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Lock(t.Context(), "test"); !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), s.Dir()) {
+		t.Fatalf("second lock: %v, want ErrLocked naming the directory", err)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(s.Dir()); len(ents) != 0 {
+		t.Errorf("locking left %v in the directory", ents)
+	}
+}
+
+// TestLockRemovesLeftovers: a writer killed between writing and renaming
+// leaves temporary files; the next writer removes them under its lock.
+func TestLockRemovesLeftovers(t *testing.T) {
+	s := open(t)
+	left := filepath.Join(s.Dir(), ".recoverctl-0123456789abcdef.tmp")
+	other := filepath.Join(s.Dir(), ".recoverctl-notes")
+	for _, p := range []string{left, other} {
+		if err := os.WriteFile(p, []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unlock, err := s.Lock(t.Context(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Fatalf("leftover temporary file still there: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Fatalf("a file that is no temporary file of ours was removed: %v", err)
+	}
+	if got := s.Leftovers(); len(got) != 1 || got[0] != filepath.Base(left) {
+		t.Fatalf("Leftovers = %v", got)
+	}
+}

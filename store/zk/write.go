@@ -106,6 +106,10 @@ func (s *Store) Apply(ctx context.Context, ops []store.Op) error {
 		switch {
 		case failed < 0:
 			return fmt.Errorf("batch of %d changes: %w", len(ops), s.wrap("multi", s.root, err))
+		case failed == len(ops) && attempt == 0 && s.adoptLock(ctx, lock):
+			// An earlier batch went through, its answer lost: the lock
+			// is still ours, one version further.
+			continue
 		case failed == len(ops):
 			return fmt.Errorf("lock %s: %w: this writer's session and lock are gone; nothing of the batch was written", s.lockPath(), store.ErrLocked)
 		}
@@ -206,6 +210,27 @@ func (s *Store) heldLock() (*heldLock, error) {
 	}
 	l := *s.lock
 	return &l, nil
+}
+
+// adoptLock takes the lock znode's version as this writer's when the
+// znode is still owned by this writer's session.
+func (s *Store) adoptLock(ctx context.Context, lock *heldLock) bool {
+	var st *gozk.Stat
+	err := s.do(ctx, func() (err error) {
+		_, st, err = s.conn.Get(lock.path)
+		return err
+	})
+	if err != nil || st.EphemeralOwner != lock.session {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lock == nil {
+		return false
+	}
+	s.lock.version = st.Version
+	lock.version = st.Version
+	return true
 }
 
 func (s *Store) lockBumped() {
