@@ -12,7 +12,7 @@ import (
 // BenchmarkDecodeEncode is the per-record work of `ls -o json` after the
 // read: decode every plain record of the captures and encode its view.
 func BenchmarkDecodeEncode(b *testing.B) {
-	paths, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "spark", "*", "*", "records", "*"))
+	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "spark", "*", "*", "records", "*"))
 	type rec struct {
 		e    store.Entry
 		data []byte

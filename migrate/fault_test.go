@@ -15,6 +15,7 @@ import (
 
 	"github.com/recoverctl/recoverctl/internal/zktest"
 	"github.com/recoverctl/recoverctl/migrate"
+	"github.com/recoverctl/recoverctl/plan"
 	"github.com/recoverctl/recoverctl/store"
 	"github.com/recoverctl/recoverctl/store/zk"
 )
@@ -24,23 +25,23 @@ import (
 // migration completes (at most three runs). Every failed run must fail
 // with a clear, store-unavailable error; in the end the target holds
 // every record exactly, the source is unchanged.
-func faultRun(t *testing.T, src migrate.Source, dst migrate.Target, opts migrate.Options, fault func()) (runs int) {
+func faultRun(t *testing.T, src store.Reader, dst store.Store, opts migrate.Options, fault func()) (runs int) {
 	t.Helper()
 	ctx := context.Background()
 	before := snapshot(t, src)
 	var once sync.Once
 	var wg sync.WaitGroup
-	progress := func(e migrate.Event) {
-		if e.Phase == migrate.PhaseWrite && e.Retry == nil {
+	progress := func(e plan.Event) {
+		if e.Phase == plan.PhaseWrite && e.Retry == nil {
 			once.Do(func() { wg.Add(1); go func() { defer wg.Done(); fault() }() })
 		}
 	}
 	for runs = 1; ; runs++ {
-		p, err := migrate.PlanMigration(ctx, src, dst, opts, nil)
+		p, msrc, err := migrate.Plan(ctx, src, dst, opts, nil)
 		if err == nil {
 			ao := applyOpts(t)
 			ao.BatchBytes = 32 << 10
-			_, err = p.Apply(ctx, src, dst, ao, progress)
+			_, err = plan.Apply(ctx, p, dst, msrc, withProgress(ao, progress))
 		}
 		if err == nil {
 			break
@@ -57,13 +58,13 @@ func faultRun(t *testing.T, src migrate.Source, dst migrate.Target, opts migrate
 	wg.Wait()
 	sameSnapshot(t, "source", before, snapshot(t, src))
 	checkTarget(t, before, snapshot(t, dst), "", "")
-	if p, err := migrate.PlanMigration(ctx, src, dst, opts, nil); err != nil || p.Writes() != 0 {
+	if p, _, err := migrate.Plan(ctx, src, dst, opts, nil); err != nil || p.Writes() != 0 {
 		t.Fatalf("after the migration: %v, %d writes planned", err, p.Writes())
 	}
 	return runs
 }
 
-func bigSource(t *testing.T, n int) migrate.Source {
+func bigSource(t *testing.T, n int) store.Reader {
 	dir := t.TempDir()
 	fillDir(t, dir, n, 4<<10)
 	return openFS(t, dir)
@@ -170,12 +171,12 @@ func TestFaultDirectoryFull(t *testing.T) {
 	before := snapshot(t, zsrc)
 	dst := openFS(t, mnt)
 	ctx := context.Background()
-	p, err := migrate.PlanMigration(ctx, zsrc, dst, migrate.Options{}, nil)
+	p, msrc, err := migrate.Plan(ctx, zsrc, dst, migrate.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ao := applyOpts(t)
-	_, err = p.Apply(ctx, zsrc, dst, ao, nil)
+	_, err = plan.Apply(ctx, p, dst, msrc, ao)
 	if !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("apply into a full directory: %v", err)
 	}
@@ -199,21 +200,21 @@ func checkPartial(t *testing.T, src, dst map[string][]byte) {
 	}
 }
 
-// failingTarget fails WriteBatch with err after after calls; it stands for
+// failingTarget fails Apply with err after after calls; it stands for
 // a read-only or full directory where a test cannot make one (not root).
 type failingTarget struct {
-	migrate.Target
+	store.Store
 	after int
 	err   error
 	calls int
 }
 
-func (f *failingTarget) WriteBatch(ctx context.Context, recs []store.Record) error {
+func (f *failingTarget) Apply(ctx context.Context, ops []store.Op) error {
 	f.calls++
 	if f.calls > f.after {
 		return f.err
 	}
-	return f.Target.WriteBatch(ctx, recs)
+	return f.Store.Apply(ctx, ops)
 }
 
 func TestFaultDirectoryReadOnly(t *testing.T) {
@@ -231,11 +232,11 @@ func TestFaultDirectoryReadOnly(t *testing.T) {
 		if out, err := exec.Command("mount", "-o", "remount,bind,ro", dstDir).CombinedOutput(); err != nil {
 			t.Fatalf("remount ro: %v %s", err, out)
 		}
-		p, err := migrate.PlanMigration(ctx, src, dst, migrate.Options{}, nil)
+		p, msrc, err := migrate.Plan(ctx, src, dst, migrate.Options{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := p.Apply(ctx, src, dst, applyOpts(t), nil); !errors.Is(err, syscall.EROFS) {
+		if _, err := plan.Apply(ctx, p, dst, msrc, applyOpts(t)); !errors.Is(err, syscall.EROFS) {
 			t.Fatalf("apply into a read-only directory: %v", err)
 		}
 		if got := snapshot(t, dst); len(got) != 0 {
@@ -246,14 +247,14 @@ func TestFaultDirectoryReadOnly(t *testing.T) {
 		}
 	}
 	// The wrapper: the device fails after some batches.
-	ft := &failingTarget{Target: dst, after: 3, err: &os.PathError{Op: "write", Path: dstDir, Err: syscall.ENOSPC}}
-	p, err := migrate.PlanMigration(ctx, src, ft, migrate.Options{}, nil)
+	ft := &failingTarget{Store: dst, after: 3, err: &os.PathError{Op: "write", Path: dstDir, Err: syscall.ENOSPC}}
+	p, msrc, err := migrate.Plan(ctx, src, ft, migrate.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ao := applyOpts(t)
 	ao.BatchBytes = 64 << 10
-	if _, err := p.Apply(ctx, src, ft, ao, nil); !errors.Is(err, syscall.ENOSPC) || ft.calls != 4 {
+	if _, err := plan.Apply(ctx, p, ft, msrc, ao); !errors.Is(err, syscall.ENOSPC) || ft.calls != 4 {
 		t.Fatalf("apply with a failing device: %v after %d calls", err, ft.calls)
 	}
 	checkPartial(t, before, snapshot(t, dst))

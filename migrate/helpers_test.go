@@ -15,6 +15,7 @@ import (
 	"github.com/recoverctl/recoverctl/codec/envelope"
 	"github.com/recoverctl/recoverctl/internal/zktest"
 	"github.com/recoverctl/recoverctl/migrate"
+	"github.com/recoverctl/recoverctl/plan"
 	"github.com/recoverctl/recoverctl/store"
 	"github.com/recoverctl/recoverctl/store/fs"
 	"github.com/recoverctl/recoverctl/store/zk"
@@ -49,7 +50,7 @@ func openZK(t testing.TB, servers, sparkDir string, mod func(*zk.Options)) *zk.S
 // snapshot reads every entry of s, foreign ones included. A store that is
 // unavailable (a ZooKeeper client reconnecting after a fault test) is
 // waited for, up to 30 s.
-func snapshot(t testing.TB, s migrate.Source) map[string][]byte {
+func snapshot(t testing.TB, s store.Reader) map[string][]byte {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(30 * time.Second)
@@ -65,7 +66,7 @@ func snapshot(t testing.TB, s migrate.Source) map[string][]byte {
 	}
 }
 
-func trySnapshot(ctx context.Context, s migrate.Source) (map[string][]byte, error) {
+func trySnapshot(ctx context.Context, s store.Reader) (map[string][]byte, error) {
 	entries, err := s.List(ctx)
 	if err != nil {
 		return nil, err
@@ -146,26 +147,26 @@ func payload(t testing.TB, name string, data []byte, codec string) []byte {
 }
 
 // migrateAll plans and applies, failing the test on any error.
-func migrateAll(t testing.TB, src migrate.Source, dst migrate.Target, opts migrate.Options) (*migrate.Plan, migrate.Result) {
+func migrateAll(t testing.TB, src store.Reader, dst store.Store, opts migrate.Options) (*plan.Plan, plan.Result) {
 	t.Helper()
 	ctx := context.Background()
-	p, err := migrate.PlanMigration(ctx, src, dst, opts, nil)
+	p, msrc, err := migrate.Plan(ctx, src, dst, opts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := p.Apply(ctx, src, dst, applyOpts(t), nil)
+	res, err := plan.Apply(ctx, p, dst, msrc, applyOpts(t))
 	if err != nil {
 		t.Fatalf("apply %s -> %s: %v", src, dst, err)
 	}
 	return p, res
 }
 
-func applyOpts(t testing.TB) migrate.ApplyOptions {
-	return migrate.ApplyOptions{
-		BackupPath: filepath.Join(t.TempDir(), fmt.Sprintf("target-%d.rctl.zst", time.Now().UnixNano())),
-		BackupInfo: backup.Info{StoreKind: "test", Address: "test"},
-		Retries:    3,
-		RetryWait:  200 * time.Millisecond,
+func applyOpts(t testing.TB) plan.Options {
+	return plan.Options{
+		ArchivePath: filepath.Join(t.TempDir(), fmt.Sprintf("target-%d.rctl.zst", time.Now().UnixNano())),
+		ArchiveInfo: backup.Info{StoreKind: "test", Address: "test"},
+		Retries:     3,
+		RetryWait:   200 * time.Millisecond,
 	}
 }
 
@@ -200,3 +201,8 @@ func startZK(t testing.TB) *zktest.Server {
 }
 
 func contains(err error, s string) bool { return err != nil && strings.Contains(err.Error(), s) }
+
+func withProgress(o plan.Options, p plan.Progress) plan.Options {
+	o.Progress = p
+	return o
+}

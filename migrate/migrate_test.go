@@ -9,6 +9,7 @@ import (
 
 	"github.com/recoverctl/recoverctl/backup"
 	"github.com/recoverctl/recoverctl/migrate"
+	"github.com/recoverctl/recoverctl/plan"
 	"github.com/recoverctl/recoverctl/store"
 )
 
@@ -78,12 +79,12 @@ func TestSamplesEveryRoad(t *testing.T) {
 	sameSnapshot(t, "source", before, snapshot(t, src))
 
 	// Idempotent: the second run plans skips only.
-	p2, err := migrate.PlanMigration(ctx, src, zkA, migrate.Options{}, nil)
+	p2, _, err := migrate.Plan(ctx, src, zkA, migrate.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p2.Count(migrate.Skip) != len(samples) || p2.Writes() != 0 {
-		t.Fatalf("rerun plan: %d skips, %d writes", p2.Count(migrate.Skip), p2.Writes())
+	if p2.Count(plan.Identical) != len(samples) || p2.Writes() != 0 {
+		t.Fatalf("rerun plan: %d skips, %d writes", p2.Count(plan.Identical), p2.Writes())
 	}
 
 	// zk -> zk: another chroot and spark dir.
@@ -97,7 +98,7 @@ func TestSamplesEveryRoad(t *testing.T) {
 			dst := openFS(t, t.TempDir())
 			migrateAll(t, zkB, dst, migrate.Options{TargetCodec: codec})
 			checkTarget(t, snapshot(t, zkB), snapshot(t, dst), "", codec)
-			if p, _ := migrate.PlanMigration(ctx, zkB, dst, migrate.Options{TargetCodec: codec}, nil); p.Writes() != 0 {
+			if p, _, _ := migrate.Plan(ctx, zkB, dst, migrate.Options{TargetCodec: codec}, nil); p.Writes() != 0 {
 				t.Fatalf("rerun writes %d", p.Writes())
 			}
 			back := openFS(t, t.TempDir())
@@ -112,25 +113,25 @@ func TestKryoAndConflicts(t *testing.T) {
 	src := openFS(t, sampleDir(t, true))
 	dst := openFS(t, t.TempDir())
 
-	p, err := migrate.PlanMigration(ctx, src, dst, migrate.Options{}, nil)
+	p, msrc, err := migrate.Plan(ctx, src, dst, migrate.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Count(migrate.Unconvertible) != 1 || len(p.Refused()) != 1 {
-		t.Fatalf("kryo record: %d unconvertible", p.Count(migrate.Unconvertible))
+	if p.Count(plan.Unconvertible) != 1 || len(p.Refused()) != 1 {
+		t.Fatalf("kryo record: %d unconvertible", p.Count(plan.Unconvertible))
 	}
-	if _, err := p.Apply(ctx, src, dst, applyOpts(t), nil); !errors.Is(err, migrate.ErrUnconvertible) {
+	if _, err := plan.Apply(ctx, p, dst, msrc, applyOpts(t)); !errors.Is(err, plan.ErrUnconvertible) {
 		t.Fatalf("apply with a kryo record: %v", err)
 	}
 	if got := snapshot(t, dst); len(got) != 0 {
 		t.Fatalf("refused apply wrote %d records", len(got))
 	}
 	// Into a Kryo Master only the Kryo record goes.
-	if p, err = migrate.PlanMigration(ctx, src, dst, migrate.Options{TargetSerializer: migrate.SerializerKryo}, nil); err != nil {
+	if p, msrc, err = migrate.Plan(ctx, src, dst, migrate.Options{TargetSerializer: migrate.SerializerKryo}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if p.Count(migrate.Create) != 1 {
-		t.Fatalf("kryo target: %d creates", p.Count(migrate.Create))
+	if p.Count(plan.Create) != 1 {
+		t.Fatalf("kryo target: %d creates", p.Count(plan.Create))
 	}
 	_, res := migrateAll(t, src, dst, migrate.Options{SkipUnconvertible: true})
 	if res.Written != len(samples) || res.Left != 1 {
@@ -142,27 +143,27 @@ func TestKryoAndConflicts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(src.Dir(), name), javaRecord(1, 300), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, err = migrate.PlanMigration(ctx, src, dst, migrate.Options{SkipUnconvertible: true}, nil)
+	p, msrc, err = migrate.Plan(ctx, src, dst, migrate.Options{SkipUnconvertible: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Count(migrate.Conflict) != 1 || p.Writes() != 0 {
-		t.Fatalf("conflict plan: %d conflicts %d writes", p.Count(migrate.Conflict), p.Writes())
+	if p.Count(plan.Differs) != 1 || p.Writes() != 0 {
+		t.Fatalf("conflict plan: %d conflicts %d writes", p.Count(plan.Differs), p.Writes())
 	}
-	if _, err := p.Apply(ctx, src, dst, applyOpts(t), nil); !errors.Is(err, migrate.ErrConflict) || !contains(err, "--overwrite") {
+	if _, err := plan.Apply(ctx, p, dst, msrc, applyOpts(t)); !errors.Is(err, plan.ErrConflict) || !contains(err, "--overwrite") {
 		t.Fatalf("conflict apply: %v", err)
 	}
 	// ... that Overwrite replaces, after backing the target up.
-	p, err = migrate.PlanMigration(ctx, src, dst, migrate.Options{SkipUnconvertible: true, Overwrite: true}, nil)
+	p, msrc, err = migrate.Plan(ctx, src, dst, migrate.Options{SkipUnconvertible: true, Overwrite: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ao := applyOpts(t)
-	res, err = p.Apply(ctx, src, dst, ao, nil)
-	if err != nil || res.Written != 1 || p.Count(migrate.Overwrite) != 1 {
+	res, err = plan.Apply(ctx, p, dst, msrc, ao)
+	if err != nil || res.Written != 1 || p.Count(plan.Overwrite) != 1 {
 		t.Fatalf("overwrite: %+v %v", res, err)
 	}
-	a, err := backup.OpenFile(ctx, ao.BackupPath)
+	a, err := backup.OpenFile(ctx, ao.ArchivePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,14 +181,14 @@ func TestSourceChanged(t *testing.T) {
 	fillDir(t, dir, 20, 200)
 	src := openFS(t, dir)
 	dst := openFS(t, t.TempDir())
-	p, err := migrate.PlanMigration(ctx, src, dst, migrate.Options{}, nil)
+	p, msrc, err := migrate.Plan(ctx, src, dst, migrate.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, p.Steps[0].Name), javaRecord(999, 200), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Apply(ctx, src, dst, applyOpts(t), nil); !errors.Is(err, migrate.ErrSourceChanged) {
+	if _, err := plan.Apply(ctx, p, dst, msrc, applyOpts(t)); !errors.Is(err, plan.ErrSourceChanged) {
 		t.Fatalf("apply after a source change: %v", err)
 	}
 	if got := snapshot(t, dst); len(got) != 0 {
@@ -195,7 +196,7 @@ func TestSourceChanged(t *testing.T) {
 	}
 }
 
-// TestBatchesBySize: many records go in several WriteBatch calls, none over
+// TestBatchesBySize: many records go in several Apply calls, none over
 // the byte budget, into ZooKeeper's multi.
 func TestBatchesBySize(t *testing.T) {
 	srv := startZK(t)
@@ -204,12 +205,14 @@ func TestBatchesBySize(t *testing.T) {
 	fillDir(t, dir, 400, 20<<10) // 8 MB
 	src := openFS(t, dir)
 	dst := openZK(t, srv.Addr(), "", nil)
-	rec := &recordingTarget{Target: dst}
-	p, err := migrate.PlanMigration(ctx, src, rec, migrate.Options{}, nil)
+	rec := &recordingTarget{Store: dst}
+	p, msrc, err := migrate.Plan(ctx, src, rec, migrate.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := p.Apply(ctx, src, rec, applyOpts(t), nil)
+	ao := applyOpts(t)
+	ao.BatchBytes = 512 << 10
+	res, err := plan.Apply(ctx, p, rec, msrc, ao)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +220,7 @@ func TestBatchesBySize(t *testing.T) {
 		t.Fatalf("%d batches", res.Batches)
 	}
 	for _, n := range rec.sizes {
-		if n > backup.DefaultBatchBytes {
+		if n > 512<<10 {
 			t.Fatalf("batch of %d bytes", n)
 		}
 	}
@@ -225,17 +228,17 @@ func TestBatchesBySize(t *testing.T) {
 }
 
 type recordingTarget struct {
-	migrate.Target
+	store.Store
 	sizes []int
 }
 
-func (r *recordingTarget) WriteBatch(ctx context.Context, recs []store.Record) error {
+func (r *recordingTarget) Apply(ctx context.Context, ops []store.Op) error {
 	n := 0
-	for _, rec := range recs {
-		n += len(rec.Data)
+	for _, op := range ops {
+		n += len(op.Record.Data)
 	}
 	r.sizes = append(r.sizes, n)
-	return r.Target.WriteBatch(ctx, recs)
+	return r.Store.Apply(ctx, ops)
 }
 
 func (r *recordingTarget) String() string { return "recording" }

@@ -76,6 +76,9 @@ type Options struct {
 	// safe: a change already made is found as planned and skipped.
 	Retries   int
 	RetryWait time.Duration
+	// BatchBytes makes batches smaller than the store's MaxBatch (0: as
+	// large as the store takes): more, smaller transactions.
+	BatchBytes int
 	// BatchDelay pauses after every batch (tests kill runs halfway).
 	BatchDelay time.Duration
 	Progress   Progress
@@ -147,7 +150,7 @@ func Apply(ctx context.Context, p *Plan, t store.Store, src Source, o Options) (
 	go func() {
 		defer close(prodDone)
 		defer close(batches)
-		prodErr = makeBatches(pctx, todo, t, src, batches)
+		prodErr = makeBatches(pctx, todo, t, src, o.BatchBytes, batches)
 	}()
 	w := writer{t: t, o: o, res: &res, total: len(todo)}
 	var err error
@@ -182,20 +185,29 @@ func Apply(ctx context.Context, p *Plan, t store.Store, src Source, o Options) (
 	return res, err
 }
 
-// archive writes the target's records, and the foreign entries the plan
-// deletes, to o.ArchivePath; a target with nothing to keep needs none ("").
+// archive writes to o.ArchivePath what the target holds before the plan
+// changes it: before records are written, every Spark record of the
+// target (so that the store as it was can be restored whole); and every
+// entry the plan deletes, foreign ones included. A plan of deletes
+// archives just those. A target with nothing to keep needs none ("").
 func archive(ctx context.Context, p *Plan, t store.Store, o Options) (string, error) {
 	deletes := map[string]bool{}
+	writes := false
 	for _, s := range p.Steps {
-		if s.Action == Delete {
+		switch s.Action {
+		case Delete:
 			deletes[s.Name] = true
+		case Create, Overwrite:
+			writes = true
 		}
 	}
 	entries, err := t.List(ctx)
 	if err != nil {
 		return "", fmt.Errorf("archive %s: %w", t, err)
 	}
-	keep := slices.DeleteFunc(entries, func(e store.Entry) bool { return e.Kind == store.KindForeign && !deletes[e.Name] })
+	keep := slices.DeleteFunc(entries, func(e store.Entry) bool {
+		return !deletes[e.Name] && (!writes || e.Kind == store.KindForeign)
+	})
 	if len(keep) == 0 {
 		return "", nil
 	}
@@ -224,7 +236,11 @@ func (l listed) List(context.Context) ([]store.Entry, error) { return l.entries,
 // makeBatches turns the steps into changes, reading the bytes to write
 // from src in plan order, and sends batches of at most t.MaxBatch (a
 // larger change goes alone: the store takes it or refuses it).
-func makeBatches(ctx context.Context, todo []*Step, t store.Store, src Source, out chan<- []pending) error {
+func makeBatches(ctx context.Context, todo []*Step, t store.Store, src Source, batchBytes int, out chan<- []pending) error {
+	limit := t.MaxBatch()
+	if batchBytes > 0 {
+		limit = min(limit, batchBytes)
+	}
 	var batch []pending
 	cost := 0
 	send := func() error {
@@ -241,7 +257,7 @@ func makeBatches(ctx context.Context, todo []*Step, t store.Store, src Source, o
 	}
 	add := func(pd pending) error {
 		c := t.Cost(pd.op)
-		if len(batch) > 0 && cost+c > t.MaxBatch() {
+		if len(batch) > 0 && cost+c > limit {
 			if err := send(); err != nil {
 				return err
 			}

@@ -11,15 +11,17 @@ import (
 
 	"github.com/recoverctl/recoverctl/backup"
 	"github.com/recoverctl/recoverctl/internal/zktest"
+	"github.com/recoverctl/recoverctl/plan"
 	"github.com/recoverctl/recoverctl/prune"
 	"github.com/recoverctl/recoverctl/store"
 	"github.com/recoverctl/recoverctl/store/fs"
+	"github.com/recoverctl/recoverctl/store/storetest"
 	"github.com/recoverctl/recoverctl/store/zk"
 )
 
 func sample(t *testing.T, file string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "codec", "envelope", "testdata", "samples", "4.0.5", file))
+	b, err := os.ReadFile(filepath.Join("..", "codec", "envelope", "testdata", "samples", "4.0.5", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func TestPlanRules(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []string
-			for _, it := range p.Delete {
+			for _, it := range p.Steps {
 				got = append(got, it.Name)
 				if len(it.Reasons) == 0 {
 					t.Errorf("%s: no reason", it.Name)
@@ -98,8 +100,8 @@ func TestPlanRules(t *testing.T) {
 			if !slices.Equal(got, tt.want) {
 				t.Fatalf("deletes %v, want %v", got, tt.want)
 			}
-			if p.Kept+p.Foreign+len(p.Delete) != len(contents(t)) {
-				t.Fatalf("kept %d + foreign %d + delete %d != %d", p.Kept, p.Foreign, len(p.Delete), len(contents(t)))
+			if p.Extra+len(p.Steps) != len(contents(t)) {
+				t.Fatalf("kept %d + delete %d != %d", p.Extra, len(p.Steps), len(contents(t)))
 			}
 		})
 	}
@@ -133,16 +135,14 @@ func TestApplyZooKeeper(t *testing.T) {
 	defer s.Close()
 	all := contents(t)
 	for name, data := range all {
-		if err := s.Write(ctx, store.NewRecord(name, data)); err != nil {
-			t.Fatal(err)
-		}
+		storetest.Create(t, s, store.NewRecord(name, data))
 	}
 	p, err := prune.PlanPrune(ctx, s, prune.Rules{Foreign: true, Undecodable: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "pruned.rctl.zst")
-	res, err := p.Apply(ctx, s, path, backup.Info{StoreKind: "zk", Address: s.String()}, nil)
+	res, err := plan.Apply(ctx, p, s, nil, plan.Options{ArchivePath: path, ArchiveInfo: backup.Info{StoreKind: "zk", Address: s.String()}})
 	if err != nil || res.Deleted != 3 {
 		t.Fatalf("apply: %+v %v", res, err)
 	}
@@ -172,7 +172,7 @@ func TestApplyZooKeeper(t *testing.T) {
 		t.Fatalf("%d entries left", len(entries))
 	}
 	p, err = prune.PlanPrune(ctx, s, prune.Rules{Foreign: true, Undecodable: true})
-	if err != nil || len(p.Delete) != 0 {
+	if err != nil || len(p.Steps) != 0 {
 		t.Fatalf("rerun: %v %v", p, err)
 	}
 	// A plan applied twice (interrupted run) finds the entries gone.
