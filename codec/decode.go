@@ -139,9 +139,8 @@ func Decode(name string, data []byte, opts Options) (*Record, error) {
 
 // Decoder decodes records one after another and reuses the memory of the
 // generic tree: the Tree and Unknown values of the Record it returns are
-// valid only until its next Decode, and the strings of the typed App,
-// Driver and Worker share the bytes passed to Decode, which must not change
-// while they are in use. A listing that encodes each record before the
+// valid only until its next Decode (the typed App, Driver and Worker hold
+// strings of their own). A listing that encodes each record before the
 // next one allocates a fraction of what Decode does. A Decoder is not safe
 // for concurrent use.
 type Decoder struct {
@@ -204,7 +203,6 @@ func decode(name string, data []byte, opts Options, reuse *javaser.Decoder) (*Re
 	)
 	java := reuse
 	if java != nil {
-		jopts.ShareInput = true
 		java.Reset(u.Payload, jopts)
 	} else {
 		java = javaser.NewDecoder(u.Payload, jopts)

@@ -25,7 +25,7 @@ func testRestore(t *testing.T, c *cluster) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	mustRC(t, c.bin, "restore", archive, "--fs", dir)
+	mustRC(t, c.bin, "restore", archive, "--fs", dir, "--yes")
 	if got := dirRecords(t, dir); !slices.Equal(got, c.want.records()) {
 		t.Fatalf("restored directory holds %v, want %v", got, c.want.records())
 	}
@@ -39,7 +39,7 @@ func testRestore(t *testing.T, c *cluster) {
 
 	// (b) ZooKeeper.
 	zk := zktest.Start(t)
-	mustRC(t, c.bin, "restore", archive, "--zk", zk.Addr(), "--zk-dir", "/e2e/spark")
+	mustRC(t, c.bin, "restore", archive, "--zk", zk.Addr(), "--zk-dir", "/e2e/spark", "--yes")
 
 	t.Run("filesystem", func(t *testing.T) {
 		m := sparktest.StartMaster(t, c.home, sparktest.MasterOptions{Mode: "FILESYSTEM", Dir: dir, WorkerTimeout: recoveryWait})

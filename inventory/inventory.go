@@ -246,7 +246,6 @@ func item(e store.Entry, data []byte, rec *codec.Record, err error, opts Options
 			return it
 		}
 	}
-	detach(rec)
 	return it
 }
 

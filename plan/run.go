@@ -61,8 +61,7 @@ func (p Progress) Report(e Event) {
 type Options struct {
 	// ArchivePath is where the target is archived (backup.WriteFile)
 	// before the first write: its Spark records and the foreign entries
-	// the plan deletes. Required when the plan writes and the target holds
-	// anything.
+	// the plan deletes. Required when the plan changes anything.
 	ArchivePath string
 	// ArchiveInfo describes the target for the archive's manifest.
 	ArchiveInfo backup.Info
@@ -189,7 +188,8 @@ func Apply(ctx context.Context, p *Plan, t store.Store, src Source, o Options) (
 // changes it: before records are written, every Spark record of the
 // target (so that the store as it was can be restored whole); and every
 // entry the plan deletes, foreign ones included. A plan of deletes
-// archives just those. A target with nothing to keep needs none ("").
+// archives just those. An empty target gets an empty archive: the record
+// of what the store held before.
 func archive(ctx context.Context, p *Plan, t store.Store, o Options) (string, error) {
 	deletes := map[string]bool{}
 	writes := false
@@ -208,9 +208,6 @@ func archive(ctx context.Context, p *Plan, t store.Store, o Options) (string, er
 	keep := slices.DeleteFunc(entries, func(e store.Entry) bool {
 		return !deletes[e.Name] && (!writes || e.Kind == store.KindForeign)
 	})
-	if len(keep) == 0 {
-		return "", nil
-	}
 	if o.ArchivePath == "" {
 		return "", errors.New("plan: no path for the archive of the target")
 	}

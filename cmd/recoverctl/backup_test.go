@@ -22,8 +22,9 @@ import (
 
 	"github.com/recoverctl/recoverctl/backup"
 	"github.com/recoverctl/recoverctl/internal/zktest"
-	"github.com/recoverctl/recoverctl/livemaster"
 	"github.com/recoverctl/recoverctl/store"
+	"github.com/recoverctl/recoverctl/store/fs"
+	"github.com/recoverctl/recoverctl/store/storetest"
 	"github.com/recoverctl/recoverctl/store/zk"
 )
 
@@ -101,22 +102,10 @@ func loadZK(t *testing.T, s *zk.Store, recs map[string][]byte) {
 		}
 	})
 	var batch []store.Record
-	cost := 0
-	flush := func() {
-		if err := s.WriteBatch(context.Background(), batch); err != nil {
-			t.Fatal(err)
-		}
-		batch, cost = nil, 0
-	}
 	for _, n := range names {
-		r := store.NewRecord(n, recs[n])
-		if c := s.BatchCost(r); cost+c > zk.MaxBatchBytes && len(batch) > 0 {
-			flush()
-		}
-		batch = append(batch, r)
-		cost += s.BatchCost(r)
+		batch = append(batch, store.NewRecord(n, recs[n]))
 	}
-	flush()
+	storetest.Create(t, s, batch...)
 }
 
 // readZK reads every Spark record of a ZooKeeper store.
@@ -215,7 +204,7 @@ func roundTripAcrossStores(t *testing.T, addr string, i int, dir string) {
 		t.Fatalf("backup summary %+v, want %d records", b, len(orig))
 	}
 	zkDst := fmt.Sprintf("%s/fs2zk%d", addr, i)
-	if _, stderr, code := runCLI(t, "restore", b.Archive, "--zk", zkDst); code != exitOK {
+	if _, stderr, code := runCLI(t, "restore", b.Archive, "--zk", zkDst, "--yes"); code != exitOK {
 		t.Fatalf("restore into zk: exit %d: %s", code, stderr)
 	}
 	sameRecords(t, "fs -> zk", readZK(t, openZK(t, zkDst)), orig)
@@ -228,7 +217,7 @@ func roundTripAcrossStores(t *testing.T, addr string, i int, dir string) {
 		t.Fatalf("zk backup: %d records, want %d", b2.Records, len(orig))
 	}
 	dst := t.TempDir()
-	if _, stderr, code := runCLI(t, "restore", b2.Archive, "--fs", dst); code != exitOK {
+	if _, stderr, code := runCLI(t, "restore", b2.Archive, "--fs", dst, "--yes"); code != exitOK {
 		t.Fatalf("restore into directory: exit %d: %s", code, stderr)
 	}
 	sameRecords(t, "zk -> fs", readDirRecords(t, dst), orig)
@@ -358,7 +347,7 @@ func TestVerifyDamagedArchive(t *testing.T) {
 			}
 			// restore refuses it before touching the target.
 			dst := t.TempDir()
-			_, stderr, code = runCLI(t, "restore", c.file, "--fs", dst)
+			_, stderr, code = runCLI(t, "restore", c.file, "--fs", dst, "--yes")
 			if code != exitDamaged {
 				t.Errorf("restore of a damaged archive: exit %d: %s", code, stderr)
 			}
@@ -411,7 +400,7 @@ func TestRestoreRefusesLiveMasterZK(t *testing.T) {
 	target := srv.Addr() + "/live"
 	joinElection(t, srv.Addr(), "/live/spark")
 
-	stdout, stderr, code := runCLI(t, "restore", b.Archive, "--zk", target)
+	stdout, stderr, code := runCLI(t, "restore", b.Archive, "--zk", target, "--yes")
 	if code != exitRefused {
 		t.Fatalf("exit %d, want %d: %s %s", code, exitRefused, stdout, stderr)
 	}
@@ -421,7 +410,7 @@ func TestRestoreRefusesLiveMasterZK(t *testing.T) {
 	if got := readZK(t, openZK(t, target)); len(got) != 0 {
 		t.Fatalf("refused restore wrote %d records", len(got))
 	}
-	_, stderr, code = runCLI(t, "restore", b.Archive, "--zk", target, "--force")
+	_, stderr, code = runCLI(t, "restore", b.Archive, "--zk", target, "--force", "--yes")
 	if code != exitOK || !strings.Contains(stderr, "--force") {
 		t.Fatalf("--force: exit %d: %s", code, stderr)
 	}
@@ -436,14 +425,14 @@ func TestRestoreRefusesLiveMasterDirectory(t *testing.T) {
 	src, recs := syntheticDir(t, 5)
 	b := backupTo(t, "--fs", src, "--to", t.TempDir()+"/")
 	dst := t.TempDir()
-	_, stderr, code := runCLI(t, "restore", b.Archive, "--fs", dst, "--master", srv.URL)
+	_, stderr, code := runCLI(t, "restore", b.Archive, "--fs", dst, "--master", srv.URL, "--yes")
 	if code != exitRefused || !strings.Contains(stderr, "Master ALIVE") {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if des, _ := os.ReadDir(dst); len(des) != 0 {
 		t.Fatalf("refused restore left %d entries", len(des))
 	}
-	if _, stderr, code = runCLI(t, "restore", b.Archive, "--fs", dst, "--master", srv.URL, "--force"); code != exitOK {
+	if _, stderr, code = runCLI(t, "restore", b.Archive, "--fs", dst, "--master", srv.URL, "--force", "--yes"); code != exitOK {
 		t.Fatalf("--force: exit %d: %s", code, stderr)
 	}
 	sameRecords(t, "forced restore", readDirRecords(t, dst), recs)
@@ -509,12 +498,12 @@ func TestRestoreDryRunWritesNothing(t *testing.T) {
 
 	// The real restore refuses the differing record, then --overwrite
 	// backs the target up first and replaces it.
-	_, stderr, code = runCLI(t, "restore", b.Archive, "--fs", dst)
+	_, stderr, code = runCLI(t, "restore", b.Archive, "--fs", dst, "--yes")
 	if code != exitRefused || !strings.Contains(stderr, "--overwrite") {
 		t.Errorf("conflict: exit %d: %s", code, stderr)
 	}
 	bk := t.TempDir()
-	stdout, stderr, code := runCLI(t, "restore", b.Archive, "--fs", dst, "--overwrite", "--backup-to", bk)
+	stdout, stderr, code := runCLI(t, "restore", b.Archive, "--fs", dst, "--overwrite", "--backup-to", bk, "--yes")
 	if code != exitOK || !strings.Contains(stdout, "target backed up to "+bk) {
 		t.Fatalf("--overwrite: exit %d: %s %s", code, stdout, stderr)
 	}
@@ -570,7 +559,7 @@ func TestRestoreKilledHalfwayResumes(t *testing.T) {
 	}
 
 	bk := t.TempDir()
-	cmd := exec.Command(bin, "restore", b.Archive, "--zk", target, "--batch-bytes", "8192", "--backup-to", bk)
+	cmd := exec.Command(bin, "restore", b.Archive, "--zk", target, "--batch-bytes", "8192", "--backup-to", bk, "--yes")
 	cmd.Env = append(os.Environ(), batchDelayEnv+"=40ms")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -607,7 +596,7 @@ func TestRestoreKilledHalfwayResumes(t *testing.T) {
 		}
 	}
 
-	out, err := exec.Command(bin, "restore", b.Archive, "--zk", target, "--backup-to", bk, "-o", "json").CombinedOutput()
+	out, err := exec.Command(bin, "restore", b.Archive, "--zk", target, "--backup-to", bk, "-o", "json", "--yes").CombinedOutput()
 	if err != nil {
 		t.Fatalf("second run: %v\n%s", err, out)
 	}
@@ -673,12 +662,16 @@ func TestRestoreRefusesLockedDirectory(t *testing.T) {
 	src, recs := syntheticDir(t, 3)
 	b := backupTo(t, "--fs", src, "--to", t.TempDir()+"/")
 	dst := t.TempDir()
-	lock, err := livemaster.LockDir(dst)
+	locked, err := fs.Open(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := locked.Lock(t.Context(), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, extra := range []string{"--overwrite", "--force"} {
-		_, stderr, code := runCLI(t, "restore", b.Archive, "--fs", dst, extra)
+		_, stderr, code := runCLI(t, "restore", b.Archive, "--fs", dst, extra, "--yes")
 		if code != exitRefused || !strings.Contains(stderr, "another recoverctl") {
 			t.Errorf("%s: exit %d: %s", extra, code, stderr)
 		}
@@ -686,8 +679,8 @@ func TestRestoreRefusesLockedDirectory(t *testing.T) {
 	if got := readDirRecords(t, dst); len(got) != 0 {
 		t.Fatalf("locked directory got %d records", len(got))
 	}
-	lock.Unlock()
-	if _, stderr, code := runCLI(t, "restore", b.Archive, "--fs", dst); code != exitOK {
+	_ = unlock()
+	if _, stderr, code := runCLI(t, "restore", b.Archive, "--fs", dst, "--yes"); code != exitOK {
 		t.Fatalf("after unlock: exit %d: %s", code, stderr)
 	}
 	sameRecords(t, "after unlock", readDirRecords(t, dst), recs)

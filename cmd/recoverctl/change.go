@@ -24,7 +24,7 @@ import (
 type writeFlags struct {
 	dryRun, yes, force, overwrite bool
 	backupDir, master             string
-	retries                       int
+	retries, batchBytes           int
 	stdinTerminal                 *bool // tests: overrides the terminal check
 }
 
@@ -41,6 +41,8 @@ func (w *writeFlags) register(cmd *cobra.Command, overwrite bool) {
 	fl.StringVar(&w.backupDir, "backup-dir", "", "directory for the archive of the target taken before the first change (default "+defaultBackupDirHelp+")")
 	fl.StringVar(&w.master, "master", "", "a directory store's Master to ask too: host:port (web UI /json), http://..., or spark://host:port")
 	fl.IntVar(&w.retries, "retries", 5, "retry a batch this often while the store is unavailable (ZooKeeper restarting)")
+	fl.IntVar(&w.batchBytes, "batch-bytes", 0, "bytes per write batch (default: as much as the store takes in one request)")
+	_ = fl.MarkHidden("batch-bytes")
 }
 
 const defaultBackupDirHelp = "$XDG_STATE_HOME/recoverctl/backups, else ~/.local/state/recoverctl/backups"
@@ -81,10 +83,21 @@ type change struct {
 
 // run is the one guard, lock, plan, show, confirm, archive, apply and
 // read-back sequence of every command that changes a store.
+// batchDelayEnv is a test hook: a Go duration slept after every write
+// batch, so that tests can kill a writer halfway for real.
+const batchDelayEnv = "RECOVERCTL_TEST_BATCH_DELAY"
+
 func (w *writeFlags) run(ctx context.Context, c *change, verbose bool, stdin io.Reader, stderr io.Writer) (*plan.Plan, plan.Result, error) {
+	if d := os.Getenv(batchDelayEnv); d != "" {
+		delay, err := time.ParseDuration(d)
+		if err != nil {
+			return nil, plan.Result{}, usageError{fmt.Errorf("$%s: %w", batchDelayEnv, err)}
+		}
+		c.delay = delay
+	}
 	bar := newProgressBar(stderr)
 	defer bar.done()
-	opts := plan.Options{Overwrite: w.overwrite, Retries: w.retries, RetryWait: time.Second, BatchDelay: c.delay, Progress: engineProgress(bar)}
+	opts := plan.Options{Overwrite: w.overwrite, Retries: w.retries, BatchBytes: w.batchBytes, RetryWait: time.Second, BatchDelay: c.delay, Progress: engineProgress(bar)}
 	r := &plan.Run{
 		Target: c.target.Store,
 		Holder: c.holder,
@@ -124,22 +137,23 @@ func (w *writeFlags) run(ctx context.Context, c *change, verbose bool, stdin io.
 			bar.done()
 			return p, src, err
 		},
-		Show: c.show,
-		Confirm: func(p *plan.Plan) error {
-			dir, err := w.backupDirectory()
-			if err != nil {
-				return err
-			}
-			info := storeInfo(c.target)
-			info.Time = time.Now()
-			path, err := freeArchivePath(dir, info.StoreKind, info.Time)
-			if err != nil {
-				return err
-			}
-			opts.ArchivePath, opts.ArchiveInfo, c.archive = path, info, path
-			prompt := fmt.Sprintf("%s %s %s (what it holds archived first to %s)?", c.verb, changeCount(p), c.target, path)
-			return confirm(w.yes, w.stdinTerminal, prompt, stdin, stderr)
-		},
+		Show:    c.show,
+		Options: opts,
+	}
+	r.Confirm = func(p *plan.Plan) error {
+		dir, err := w.backupDirectory()
+		if err != nil {
+			return err
+		}
+		info := storeInfo(c.target)
+		info.Time = time.Now()
+		path, err := freeArchivePath(dir, info.StoreKind, info.Time)
+		if err != nil {
+			return err
+		}
+		r.Options.ArchivePath, r.Options.ArchiveInfo, c.archive = path, info, path
+		prompt := fmt.Sprintf("%s %s %s (what it holds archived first to %s)?", c.verb, changeCount(p), c.target, path)
+		return confirm(w.yes, w.stdinTerminal, prompt, stdin, stderr)
 	}
 	p, res, err := r.Do(ctx)
 	return p, res, err

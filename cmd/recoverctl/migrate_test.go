@@ -14,6 +14,7 @@ import (
 	"github.com/recoverctl/recoverctl/backup"
 	"github.com/recoverctl/recoverctl/internal/zktest"
 	"github.com/recoverctl/recoverctl/store"
+	"github.com/recoverctl/recoverctl/store/storetest"
 	"github.com/recoverctl/recoverctl/store/zk"
 )
 
@@ -45,7 +46,7 @@ func TestMigrateCommand(t *testing.T) {
 	}
 	no := false
 	base := migrateOptions{from: "fs://" + dir, to: "zk://" + srv.Addr() + "/cmd?dir=/spark-ha", serializer: "java",
-		backupDir: t.TempDir(), timeout: 10 * time.Second, stdinTerminal: &no}
+		timeout: 10 * time.Second, w: writeFlags{backupDir: t.TempDir(), stdinTerminal: &no}}
 
 	run := func(o migrateOptions, format outputFormat) (string, error) {
 		var out, errb bytes.Buffer
@@ -55,7 +56,7 @@ func TestMigrateCommand(t *testing.T) {
 
 	// Dry run: the plan, nothing written.
 	o := base
-	o.dryRun = true
+	o.w.dryRun = true
 	out, err := run(o, outputTable)
 	if err != nil || !strings.Contains(out, "lz4 -> plain") || !strings.Contains(out, "3 create") || !strings.Contains(out, "notes.txt") {
 		t.Fatalf("dry run: %v\n%s", err, out)
@@ -75,7 +76,7 @@ func TestMigrateCommand(t *testing.T) {
 	}
 
 	o = base
-	o.yes = true
+	o.w.yes = true
 	out, err = run(o, outputJSON)
 	if err != nil {
 		t.Fatalf("migrate: %v\n%s", err, out)
@@ -105,33 +106,29 @@ func TestMigrateCommand(t *testing.T) {
 	// Back into a compressing directory, then a conflict refuses (exit 6).
 	back := t.TempDir()
 	o = base
-	o.yes, o.from, o.to = true, base.to, "fs://"+back+"?codec=snappy"
+	o.w.yes, o.from, o.to = true, base.to, "fs://"+back+"?codec=snappy"
 	if out, err := run(o, outputTable); err != nil {
 		t.Fatalf("zk -> fs: %v\n%s", err, out)
 	}
-	if err := zs.Write(ctx, store.NewRecord("app_app-20260101000000-0000", envelopeSample(t, "small.bin"))); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Replace(t, zs, store.NewRecord("app_app-20260101000000-0000", envelopeSample(t, "small.bin")))
 	out, err = run(o, outputTable)
 	if exitCode(err) != exitRefused || !strings.Contains(out, "differs (refused)") {
 		t.Fatalf("conflict: %v (exit %d)\n%s", err, exitCode(err), out)
 	}
-	o.overwrite = true
+	o.w.overwrite = true
 	if out, err := run(o, outputTable); err != nil || !strings.Contains(out, "migrated 1 records") {
 		t.Fatalf("overwrite: %v\n%s", err, out)
 	}
 
 	// A live Master (a leader-election participant) refuses; --force goes on.
-	if err := zs.Write(ctx, store.NewRecord("app_app-20260101000000-0009", envelopeSample(t, "small.bin"))); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Create(t, zs, store.NewRecord("app_app-20260101000000-0009", envelopeSample(t, "small.bin")))
 	latch := joinElection(t, srv.Addr(), "/cmd/spark-ha")
 	o = base
-	o.yes, o.from, o.to = true, base.to, "fs://"+back+"?codec=snappy"
+	o.w.yes, o.from, o.to = true, base.to, "fs://"+back+"?codec=snappy"
 	if _, err := run(o, outputTable); exitCode(err) != exitRefused {
 		t.Fatalf("live master: %v", err)
 	}
-	o.force = true
+	o.w.force = true
 	if out, err := run(o, outputTable); err != nil {
 		t.Fatalf("--force: %v\n%s", err, out)
 	}

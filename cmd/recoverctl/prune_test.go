@@ -13,6 +13,7 @@ import (
 	"github.com/recoverctl/recoverctl/backup"
 	"github.com/recoverctl/recoverctl/internal/zktest"
 	"github.com/recoverctl/recoverctl/store"
+	"github.com/recoverctl/recoverctl/store/storetest"
 	"github.com/recoverctl/recoverctl/store/zk"
 )
 
@@ -32,16 +33,14 @@ func TestPruneCommand(t *testing.T) {
 		"leftover":                             []byte("x"),
 	}
 	for name, data := range recs {
-		if err := zs.Write(ctx, store.NewRecord(name, data)); err != nil {
-			t.Fatal(err)
-		}
+		storetest.Create(t, zs, store.NewRecord(name, data))
 	}
 	no := false
 	sf := storeFlags{zkServers: srv.Addr() + "/prune", timeout: 10 * time.Second}
 	run := func(o pruneOptions, format outputFormat) (string, error) {
-		o.stdinTerminal = &no
-		if o.backupDir == "" {
-			o.backupDir = t.TempDir()
+		o.w.stdinTerminal = &no
+		if o.w.backupDir == "" {
+			o.w.backupDir = t.TempDir()
 		}
 		rules, err := o.rules()
 		if err != nil {
@@ -57,7 +56,7 @@ func TestPruneCommand(t *testing.T) {
 	if _, err := run(pruneOptions{olderThan: "soon"}, outputTable); exitCode(err) != exitUsage {
 		t.Fatalf("bad age: %v", err)
 	}
-	out, err := run(pruneOptions{duplicateWorkers: true, dryRun: true}, outputTable)
+	out, err := run(pruneOptions{duplicateWorkers: true, w: writeFlags{dryRun: true}}, outputTable)
 	if err != nil || !strings.Contains(out, "delete worker_worker-20260101000000-h1-7078") || !strings.Contains(out, "dry run") {
 		t.Fatalf("dry run: %v\n%s", err, out)
 	}
@@ -66,12 +65,12 @@ func TestPruneCommand(t *testing.T) {
 	}
 	// A live Master refuses.
 	latch := joinElection(t, srv.Addr(), "/prune/spark")
-	if _, err := run(pruneOptions{duplicateWorkers: true, yes: true}, outputTable); exitCode(err) != exitRefused {
+	if _, err := run(pruneOptions{duplicateWorkers: true, w: writeFlags{yes: true}}, outputTable); exitCode(err) != exitRefused {
 		t.Fatalf("live master: %v", err)
 	}
 	latch.Close()
 
-	out, err = run(pruneOptions{undecodable: true, olderThan: "30d", foreign: true, yes: true}, outputJSON)
+	out, err = run(pruneOptions{undecodable: true, olderThan: "30d", foreign: true, w: writeFlags{yes: true}}, outputJSON)
 	if err != nil {
 		t.Fatalf("prune: %v\n%s", err, out)
 	}
@@ -100,10 +99,10 @@ func TestPruneCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	sf = storeFlags{fsDir: dir}
-	if out, err := run(pruneOptions{foreign: true, yes: true}, outputTable); err != nil || !strings.Contains(out, "deleted 1 entries") {
+	if out, err := run(pruneOptions{foreign: true, w: writeFlags{yes: true}}, outputTable); err != nil || !strings.Contains(out, "deleted 1 entries") {
 		t.Fatalf("fs prune: %v\n%s", err, out)
 	}
-	if out, err := run(pruneOptions{foreign: true, yes: true}, outputTable); err != nil || !strings.Contains(out, "delete 0") {
+	if out, err := run(pruneOptions{foreign: true, w: writeFlags{yes: true}}, outputTable); err != nil || !strings.Contains(out, "delete 0") {
 		t.Fatalf("fs prune rerun: %v\n%s", err, out)
 	}
 }

@@ -17,17 +17,12 @@ import (
 	"github.com/recoverctl/recoverctl/plan"
 )
 
-// batchDelayEnv is a test hook: a Go duration slept after every write
-// batch, so that tests can kill a restore halfway for real.
-const batchDelayEnv = "RECOVERCTL_TEST_BATCH_DELAY"
-
 func newRestoreCommand() *cobra.Command {
 	var (
-		sf         storeFlags
-		w          writeFlags
-		output     string
-		backupTo   string
-		batchDelay time.Duration
+		sf       storeFlags
+		w        writeFlags
+		output   string
+		backupTo string
 	)
 	cmd := &cobra.Command{
 		Use:   "restore FILE",
@@ -65,19 +60,14 @@ records already written are identical and skipped.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			if d := os.Getenv(batchDelayEnv); d != "" {
-				if batchDelay, err = time.ParseDuration(d); err != nil {
-					return usageError{fmt.Errorf("$%s: %w", batchDelayEnv, err)}
-				}
-			}
-			return runRestore(ctx, &sf, &w, args[0], batchDelay, format, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runRestore(ctx, &sf, &w, args[0], format, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	sf.register(cmd)
 	w.register(cmd, true)
 	fl := cmd.Flags()
-	fl.StringVar(&backupTo, "backup-to", "", "the same as --backup-dir")
-	_ = fl.MarkDeprecated("backup-to", "use --backup-dir")
+	fl.StringVar(&backupTo, "backup-to", "", "the same as --backup-dir (its name before all writers shared the flag)")
+	_ = fl.MarkHidden("backup-to")
 	fl.StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
 	return cmd
 }
@@ -102,7 +92,7 @@ type restoreResult struct {
 	Seconds    float64            `json:"seconds"`
 }
 
-func runRestore(ctx context.Context, sf *storeFlags, w *writeFlags, archive string, delay time.Duration, format outputFormat, stdin io.Reader, stdout, stderr io.Writer) error {
+func runRestore(ctx context.Context, sf *storeFlags, w *writeFlags, archive string, format outputFormat, stdin io.Reader, stdout, stderr io.Writer) error {
 	start := time.Now()
 	a, err := backup.OpenFile(ctx, archive)
 	if err != nil {
@@ -116,7 +106,7 @@ func runRestore(ctx context.Context, sf *storeFlags, w *writeFlags, archive stri
 	defer st.close()
 	res := restoreResult{Archive: archive, Target: st.String(), DryRun: w.dryRun}
 	c := &change{
-		target: st, guarded: []*openedStore{st}, holder: "recoverctl restore " + archive, verb: "Restore", delay: delay,
+		target: st, guarded: []*openedStore{st}, holder: "recoverctl restore " + archive, verb: "Restore",
 		plan: func(ctx context.Context, progress plan.Progress) (*plan.Plan, plan.Source, error) {
 			p, src, err := migrate.PlanRestore(ctx, a, st.Store, w.overwrite, progress)
 			if err != nil {

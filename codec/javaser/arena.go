@@ -11,7 +11,6 @@ type arena struct {
 	values  []Value
 	fields  []Field
 	layouts []*ClassDesc
-	strs    []string
 	chunk   int
 }
 
@@ -35,8 +34,10 @@ func (a *arena) size(inputLen int) int {
 	return a.chunk
 }
 
-// reset makes the current chunk of every pool reusable. Earlier chunks are
-// left to the garbage collector; the current ones are zeroed, as take
+// reset makes the current chunk of every pool reusable for the next
+// stream: what the stream decoded before handed out is overwritten, which
+// is why Decoder.Reset says its earlier values are dead. Earlier chunks
+// are left to the garbage collector; the current ones are zeroed, as take
 // promises, and handed out again.
 func (a *arena) reset() {
 	reuse(&a.objs)
@@ -45,7 +46,6 @@ func (a *arena) reset() {
 	reuse(&a.values)
 	reuse(&a.fields)
 	reuse(&a.layouts)
-	reuse(&a.strs)
 	a.chunk = 0
 }
 

@@ -26,23 +26,3 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
-
-// TestRecordAllocs guards the allocation count of one realistic record, so a
-// change that boxes or copies per field shows up.
-func TestRecordAllocs(t *testing.T) {
-	for _, name := range benchRecords {
-		data, err := os.ReadFile("testdata/gen/" + name + ".ser")
-		if err != nil {
-			t.Fatal(err)
-		}
-		allocs := testing.AllocsPerRun(20, func() {
-			if _, _, err := Decode(data, Options{}); err != nil {
-				t.Fatal(err)
-			}
-		})
-		t.Logf("%s: %d bytes, %.0f allocations", name, len(data), allocs)
-		if limit := 40.0; allocs > limit {
-			t.Errorf("%s: %.0f allocations, want at most %.0f", name, allocs, limit)
-		}
-	}
-}

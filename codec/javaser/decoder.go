@@ -7,7 +7,6 @@ import (
 	"math"
 	"unicode/utf16"
 	"unicode/utf8"
-	"unsafe"
 )
 
 const (
@@ -51,10 +50,6 @@ const maxDepthCap = 10000
 type Options struct {
 	// Record names the record in errors (e.g. "app_app-2026...").
 	Record string
-	// ShareInput makes decoded ASCII strings share the input's memory
-	// instead of one copy of it: for callers that neither modify the input
-	// nor keep any decoded string once they are done with it.
-	ShareInput bool
 	// MaxDepth bounds nesting of objects and class descriptor chains (512;
 	// at most 10000, which keeps the decoder's recursion well inside Go's
 	// stack limit).
@@ -342,7 +337,7 @@ func (d *Decoder) readHandle(start int) (Value, error) {
 		return nil, err
 	}
 	if e.isStr && e.v == nil {
-		e.v = d.arena.boxString(e.s, len(d.data))
+		e.v = Value(e.s)
 	}
 	return e.v, nil
 }
@@ -388,7 +383,7 @@ func (d *Decoder) readObject() (Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		v := d.arena.boxString(s, len(d.data))
+		v := Value(s)
 		d.handles[len(d.handles)-1].v = v
 		return v, nil
 	case tcArray:
@@ -878,9 +873,6 @@ func (d *Decoder) modifiedUTF(n int, what string, at int) (string, error) {
 	}
 	b := d.data[d.off : d.off+n]
 	if plainASCII(b) {
-		if d.str == "" && len(d.data) > 0 && d.opts.ShareInput {
-			d.str = unsafe.String(&d.data[0], len(d.data))
-		}
 		if d.str == "" && len(d.data) > 0 {
 			if err := d.charge(int64(len(d.data)), "string table", at); err != nil {
 				return "", err

@@ -97,6 +97,20 @@ func Create(t testing.TB, s store.Store, recs ...store.Record) {
 	flush()
 }
 
+// Replace writes rec over the record of that name as the store holds it
+// now: how tests change a record under a command's feet.
+func Replace(t testing.TB, s store.Store, rec store.Record) {
+	t.Helper()
+	cur, err := s.Read(context.Background(), rec.Name)
+	if err != nil {
+		t.Fatalf("replace %s: %v", rec.Name, err)
+	}
+	op := store.Op{Kind: store.OpReplace, Record: rec, SeenVersion: cur.Version, SeenSHA256: sha256.Sum256(cur.Data)}
+	if err := s.Apply(context.Background(), []store.Op{op}); err != nil {
+		t.Fatalf("replace %s: %v", rec.Name, err)
+	}
+}
+
 // seen returns the op conditions for the record as the store holds it.
 func seen(t *testing.T, s store.Store, name string) (int64, [32]byte) {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	gozk "github.com/go-zookeeper/zk"
@@ -241,6 +242,12 @@ func (s *Store) lockBumped() {
 	}
 }
 
+// processAlive reports whether a process of this host still runs.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
 // LockHolder is what a writer records in the lock znode.
 type LockHolder struct {
 	Holder  string    `json:"holder"`
@@ -252,7 +259,8 @@ type LockHolder struct {
 // Lock creates the ephemeral lock znode <spark dir>/recoverctl-lock
 // (parents as Spark creates them), holding who took it. Another writer's
 // lock is store.ErrLocked, naming it; it vanishes when that writer's
-// session ends, within the session timeout of its death.
+// session ends, within the session timeout of its death, or at once when
+// that writer ran on this host and its process is gone.
 func (s *Store) Lock(ctx context.Context, holder string) (func() error, error) {
 	host, _ := os.Hostname()
 	data, err := json.Marshal(LockHolder{Holder: holder, Host: host, PID: os.Getpid(), Started: time.Now().UTC()})
@@ -273,16 +281,30 @@ func (s *Store) Lock(ctx context.Context, holder string) (func() error, error) {
 		}
 		break
 	}
-	if errors.Is(err, gozk.ErrNodeExists) {
+	for broken := false; errors.Is(err, gozk.ErrNodeExists); {
 		var other []byte
+		var st *gozk.Stat
 		_ = s.do(ctx, func() (err error) {
-			other, _, err = s.conn.Get(p)
+			other, st, err = s.conn.Get(p)
 			return err
 		})
 		var h LockHolder
 		who := "unknown"
 		if json.Unmarshal(other, &h) == nil {
 			who = fmt.Sprintf("%s, pid %d on %s since %s", h.Holder, h.PID, h.Host, h.Started.Format(time.RFC3339))
+			// A writer of this host that is gone (killed) left its lock
+			// to its session's timeout: nobody holds it any more.
+			if !broken && st != nil && h.Host == host && h.PID > 0 && !processAlive(h.PID) {
+				broken = true
+				derr := s.do(ctx, func() error { return s.conn.Delete(p, st.Version) })
+				if derr == nil || errors.Is(derr, gozk.ErrNoNode) {
+					err = s.do(ctx, func() error {
+						_, err := s.conn.Create(p, data, gozk.FlagEphemeral, toZKACL(nil))
+						return err
+					})
+					continue
+				}
+			}
 		}
 		return nil, fmt.Errorf("lock %s: %w (%s; it goes when that writer's ZooKeeper session ends)", p, store.ErrLocked, who)
 	}
