@@ -85,13 +85,8 @@ func TestZooKeeperGadgetsAndACLs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	acls, err := DialZKACLs(ctx, srv.Addr(), "", 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer acls.Close()
 	tb, _, _ := classes.TableFor("3.5.8")
-	rep, err := Run(ctx, s, Options{ZK: acls, SparkDir: "/spark", Record: classes.Options{Target: tb}})
+	rep, err := Run(ctx, s, Options{ZK: s, SparkDir: s.SparkDir(), Record: classes.Options{Target: tb}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,12 +131,7 @@ func TestZooKeeperGadgetsAndACLs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	acls2, err := DialZKACLs(ctx, srv.Addr(), "spark:secret", 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer acls2.Close()
-	rep2, err := Run(ctx, s2, Options{ZK: acls2, SparkDir: "/secure"})
+	rep2, err := Run(ctx, s2, Options{ZK: s2, SparkDir: s2.SparkDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

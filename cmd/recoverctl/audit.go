@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -77,18 +76,7 @@ It exits 7 when anything is flagged, 0 when the store is clean.`,
 				}
 			}
 			if st.zk != nil {
-				servers, root := splitZKString(st.zk.String())
-				auth := sf.zkAuth
-				if auth == "" {
-					auth = os.Getenv("RECOVERCTL_ZK_AUTH")
-				}
-				acls, err := audit.DialZKACLs(ctx, servers, auth, sf.timeout)
-				if err != nil {
-					return err
-				}
-				defer acls.Close()
-				opts.ZK = acls
-				opts.SparkDir = strings.TrimSuffix(root, "/master_status")
+				opts.ZK, opts.SparkDir = st.zk, st.zk.SparkDir()
 			}
 			rep, err := audit.Run(ctx, st.Store, opts)
 			if err != nil {
@@ -113,15 +101,6 @@ It exits 7 when anything is flagged, 0 when the store is clean.`,
 	cmd.Flags().StringVar(&target, "target-spark", "", "predict what a Master of this Spark release does with each record (e.g. 4.0.5, 3.5.8-2.13)")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
 	return cmd
-}
-
-// splitZKString splits zk.Store's "zk://h1:2181,h2:2181/chroot/spark/master_status".
-func splitZKString(s string) (servers, path string) {
-	s = strings.TrimPrefix(s, "zk://")
-	if i := strings.IndexByte(s, '/'); i >= 0 {
-		return s[:i], s[i:]
-	}
-	return s, ""
 }
 
 func writeAuditTables(w io.Writer, rep *audit.Report) {

@@ -767,3 +767,28 @@ func (s *Store) setMultiReadFailed(err error) {
 	defer s.mu.Unlock()
 	s.multiReadFailed = err
 }
+
+// SparkDir is the absolute spark.deploy.zookeeper.dir, chroot included.
+func (s *Store) SparkDir() string { return s.sparkDir }
+
+// ACL returns the ACL of any znode by absolute path (chroot included), for
+// the parents that Spark creates above the records (the Spark dir,
+// master_status, leader_election); nil with a nil error when the znode
+// does not exist.
+func (s *Store) ACL(ctx context.Context, p string) ([]store.ACL, error) {
+	if err := checkPath(p); err != nil {
+		return nil, err
+	}
+	var acl []gozk.ACL
+	err := s.do(ctx, func() (err error) {
+		acl, _, err = s.conn.GetACL(p)
+		return err
+	})
+	if errors.Is(err, gozk.ErrNoNode) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.wrap("get ACL", p, err)
+	}
+	return toStoreACL(acl), nil
+}

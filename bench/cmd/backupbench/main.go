@@ -307,19 +307,20 @@ func run(bin string, n int, captureGlob, work string) error {
 }
 
 func loadZK(ctx context.Context, s *zk.Store, recs []store.Record) error {
-	var batch []store.Record
+	var batch []store.Op
 	cost := 0
 	for _, r := range recs {
-		if c := s.BatchCost(r); cost+c > zk.MaxBatchBytes && len(batch) > 0 {
-			if err := s.WriteBatch(ctx, batch); err != nil {
+		op := store.Op{Kind: store.OpCreate, Record: r}
+		if c := s.Cost(op); cost+c > s.MaxBatch() && len(batch) > 0 {
+			if err := s.Apply(ctx, batch); err != nil {
 				return err
 			}
 			batch, cost = nil, 0
 		}
-		batch = append(batch, r)
-		cost += s.BatchCost(r)
+		batch = append(batch, op)
+		cost += s.Cost(op)
 	}
-	return s.WriteBatch(ctx, batch)
+	return s.Apply(ctx, batch)
 }
 
 // floorRead reads every znode under dir with 64 requests in flight: its

@@ -25,6 +25,7 @@ import (
 	"github.com/recoverctl/recoverctl/bench/internal/benchutil"
 	"github.com/recoverctl/recoverctl/internal/zktest"
 	"github.com/recoverctl/recoverctl/migrate"
+	"github.com/recoverctl/recoverctl/plan"
 	"github.com/recoverctl/recoverctl/store"
 	"github.com/recoverctl/recoverctl/store/fs"
 	"github.com/recoverctl/recoverctl/store/zk"
@@ -319,23 +320,24 @@ func phased(ctx context.Context, zkAddr, dir, work string) ([]row, error) {
 	}
 	defer dst.Close()
 	t0 := time.Now()
-	plan, err := migrate.PlanMigration(ctx, src, dst, migrate.Options{}, nil)
+	p, msrc, err := migrate.Plan(ctx, src, dst, migrate.Options{}, nil)
 	if err != nil {
 		return nil, err
 	}
 	tPlan := time.Now()
 	var tBackup, tWrite time.Time
-	res, err := plan.Apply(ctx, src, dst, migrate.ApplyOptions{
-		BackupPath: filepath.Join(work, "phase.rctl.zst"),
-		BackupInfo: backup.Info{StoreKind: "zk", Address: dst.String(), Dir: "/spark", Time: time.Now()},
-	}, func(e migrate.Event) {
-		switch e.Phase {
-		case migrate.PhaseWrite:
-			if tBackup.IsZero() {
-				tBackup = time.Now()
+	res, err := plan.Apply(ctx, p, dst, msrc, plan.Options{
+		ArchivePath: filepath.Join(work, "phase.rctl.zst"),
+		ArchiveInfo: backup.Info{StoreKind: "zk", Address: dst.String(), Dir: "/spark", Time: time.Now()},
+		Progress: func(e plan.Event) {
+			switch e.Phase {
+			case plan.PhaseWrite:
+				if tBackup.IsZero() {
+					tBackup = time.Now()
+				}
+				tWrite = time.Now()
 			}
-			tWrite = time.Now()
-		}
+		},
 	})
 	if err != nil {
 		return nil, err
