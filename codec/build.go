@@ -112,13 +112,52 @@ func (v *view) get(name string) (javaser.Value, bool) {
 		cd := &v.o.Classes[ci]
 		idx -= len(cd.Desc.Fields)
 		for fi, f := range cd.Desc.Fields {
-			if f.Name == name && fi < len(cd.Values) {
+			if (f.Name == name || expandedName(f.Name, cd.Desc.Name, name)) && fi < len(cd.Values) {
 				v.mark(idx + fi)
 				return cd.Values[fi], true
 			}
 		}
 	}
 	return nil, false
+}
+
+// expandedName reports whether field is the name scalac 2.11 gives a private
+// field that a closure reads ("org$apache$spark$deploy$master$ApplicationInfo$$defaultCores"):
+// the declaring class with '.' as '$', then "$$", then the source name. 2.12
+// compiles closures to methods of the class itself and keeps the plain name,
+// so the same field has two names across Scala lines. Compared in place: a
+// record reads dozens of fields and this must not allocate.
+func expandedName(field, class, name string) bool {
+	if len(field) != len(class)+2+len(name) || field[len(class):len(class)+2] != "$$" || field[len(class)+2:] != name {
+		return false
+	}
+	for i := 0; i < len(class); i++ {
+		c := class[i]
+		if c == '.' {
+			c = '$'
+		}
+		if field[i] != c {
+			return false
+		}
+	}
+	return true
+}
+
+// has reports whether the object's classes declare any of the fields, without
+// marking it read: Spark 2.4's classes lack the 3.0 resource fields, and the
+// model keeps them nil there (JSON null) rather than empty as for a 3.x
+// record that has none.
+func (v *view) has(names ...string) bool {
+	for _, cd := range v.o.Classes {
+		for _, f := range cd.Desc.Fields {
+			for _, n := range names {
+				if f.Name == n {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func (v *view) mark(i int) {
@@ -425,7 +464,7 @@ func (b *builder) app(root javaser.Value) *App {
 		}
 		d.done()
 	}
-	if a.ResourcesPerExecutor == nil {
+	if a.ResourcesPerExecutor == nil && d != nil && d.has("resourceReqsPerExecutor", "defaultProfile") {
 		a.ResourcesPerExecutor = []ResourceRequirement{}
 	}
 	v.done()
@@ -455,7 +494,10 @@ func (b *builder) driver(root javaser.Value) *Driver {
 	if v == nil {
 		return nil
 	}
-	d := &Driver{Resources: map[string]ResourceInformation{}}
+	d := &Driver{}
+	if v.has("_resources") {
+		d.Resources = map[string]ResourceInformation{}
+	}
 	d.ID = v.str("id")
 	d.StartTime = v.i64("startTime")
 	d.SubmitDateMs, d.SubmitDate = v.date("submitDate")
@@ -483,7 +525,7 @@ func (b *builder) driver(root javaser.Value) *Driver {
 	if len(d.Command.Arguments) > 2 {
 		d.MainClass = d.Command.Arguments[2]
 	}
-	if d.ResourceReqs == nil {
+	if d.ResourceReqs == nil && dv != nil && dv.has("resourceReqs") {
 		d.ResourceReqs = []ResourceRequirement{}
 	}
 	v.done()
@@ -495,7 +537,10 @@ func (b *builder) worker(root javaser.Value) *Worker {
 	if v == nil {
 		return nil
 	}
-	w := &Worker{Resources: map[string]WorkerResource{}}
+	w := &Worker{}
+	if v.has("resources") {
+		w.Resources = map[string]WorkerResource{}
+	}
 	w.ID = v.str("id")
 	w.Host = v.str("host")
 	w.Port = v.i32("port")

@@ -3,6 +3,22 @@
 package codec
 
 var suidTable = []suidEntry{
+	{"org.apache.spark.deploy.master.ApplicationInfo", -6171524347619569681, "2.4.8-2.11"},
+	{"org.apache.spark.deploy.master.DriverInfo", 6389130118836280974, "2.4.8-2.11"},
+	{"org.apache.spark.deploy.master.WorkerInfo", -427782398096880289, "2.4.8-2.11"},
+	{"org.apache.spark.deploy.ApplicationDescription", 6543101073799644159, "2.4.8-2.11"},
+	{"org.apache.spark.deploy.DriverDescription", 6367001893258938067, "2.4.8-2.11"},
+	{"org.apache.spark.deploy.Command", -7098307370860582211, "2.4.8-2.11"},
+	{"org.apache.spark.rpc.RpcEndpointRef", -1329125091869941550, "2.4.8-2.11"},
+	{"org.apache.spark.rpc.RpcEndpointAddress", -3792147558302891016, "2.4.8-2.11"},
+	{"org.apache.spark.deploy.master.ApplicationInfo", 1215817445176346182, "2.4.8-2.12"},
+	{"org.apache.spark.deploy.master.DriverInfo", -5540488244580737430, "2.4.8-2.12"},
+	{"org.apache.spark.deploy.master.WorkerInfo", 7036178881785247710, "2.4.8-2.12"},
+	{"org.apache.spark.deploy.ApplicationDescription", 6543101073799644159, "2.4.8-2.12"},
+	{"org.apache.spark.deploy.DriverDescription", 6367001893258938067, "2.4.8-2.12"},
+	{"org.apache.spark.deploy.Command", -7098307370860582211, "2.4.8-2.12"},
+	{"org.apache.spark.rpc.RpcEndpointRef", -1329125091869941550, "2.4.8-2.12"},
+	{"org.apache.spark.rpc.RpcEndpointAddress", 1385258399957075293, "2.4.8-2.12"},
 	{"org.apache.spark.deploy.master.ApplicationInfo", -2032457613129005561, "3.0.3-2.12"},
 	{"org.apache.spark.deploy.master.DriverInfo", -6369014847429205186, "3.0.3-2.12"},
 	{"org.apache.spark.deploy.master.WorkerInfo", -8234335936047841715, "3.0.3-2.12"},

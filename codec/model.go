@@ -5,6 +5,12 @@ package codec
 // lacks get names in the same style. Transient fields (app state, executors,
 // coresGranted, a worker's state and lastHeartbeat) are not in the records, so
 // they are not here: the Master rebuilds them after recovery.
+//
+// Fields of classes a release does not have are nil, so JSON null: Spark 2.4
+// has no resource scheduling, and its records give null resources and
+// resource requirements where a 3.x record without any gives {} or []. Its
+// /json has no such keys; the names it does have (memoryperslave) are the
+// aliases inventory.AppView already carries.
 
 // App is a persisted org.apache.spark.deploy.master.ApplicationInfo.
 type App struct {
@@ -18,7 +24,7 @@ type App struct {
 	MemoryPerExecutor int32 `json:"memoryperexecutor"`
 	// ResourcesPerExecutor is desc.resourceReqsPerExecutor: a field up to 3.2,
 	// from 3.4 on the custom (non cores/memory) executor requests of the
-	// default profile, sorted by name.
+	// default profile, sorted by name. Nil before 3.0.
 	ResourcesPerExecutor []ResourceRequirement `json:"resourcesperexecutor"`
 	SubmitDate           string                `json:"submitdate"` // java.util.Date.toString in Options.Location
 	SubmitDateMs         int64                 `json:"submitdatems"`
@@ -48,7 +54,8 @@ type Driver struct {
 	Memory       int32  `json:"memory"`
 	// MainClass is command.arguments(2), the user's class, as JsonProtocol
 	// shows it; the command's own main class is DriverWrapper.
-	MainClass    string                         `json:"mainclass"`
+	MainClass string `json:"mainclass"`
+	// Resources and ResourceReqs are nil before 3.0.
 	Resources    map[string]ResourceInformation `json:"resources"`
 	Supervise    bool                           `json:"supervise"`
 	JarURL       string                         `json:"jarurl"`
@@ -64,7 +71,7 @@ type Worker struct {
 	WebUIAddress string                    `json:"webuiaddress"`
 	Cores        int32                     `json:"cores"`
 	Memory       int32                     `json:"memory"`
-	Resources    map[string]WorkerResource `json:"resources"`
+	Resources    map[string]WorkerResource `json:"resources"` // nil before 3.0
 	Endpoint     *Endpoint                 `json:"endpoint"`
 }
 

@@ -491,7 +491,9 @@ func scalaEnum(v javaser.Value) (EnumValue, bool) {
 		return EnumValue{}, false
 	}
 	var ev EnumValue
-	if i, ok := o.Field("i"); ok {
+	// 2.11 names the id field scala$Enumeration$Val$$i: read as plain "i",
+	// every 2.11 value would be id 0.
+	if i, ok := mangledField(o, "i"); ok {
 		ev.ID, _ = i.(int32)
 	}
 	if n, ok := o.Field("name"); ok {

@@ -16,7 +16,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 OUT="$ROOT/codec/classes/classdesc"
 source "$ROOT/testdata/spark/lib/prepare.sh"
 JAVA17=${JAVA17:-/usr/lib/jvm/java-17-openjdk-amd64}
-RELEASES=(3.0.3-2.12 3.1.3-2.12 3.2.4-2.12 3.4.4-2.12 3.5.8-2.12 3.5.8-2.13 4.0.5-2.13 4.3.0-2.13)
+RELEASES=(2.4.8-2.11 2.4.8-2.12 3.0.3-2.12 3.1.3-2.12 3.2.4-2.12 3.4.4-2.12 3.5.8-2.12 3.5.8-2.13 4.0.5-2.13 4.3.0-2.13)
 (($#)) && RELEASES=("$@")
 
 BUILD=$(mktemp -d /tmp/recoverctl-classdesc.XXXXXX)

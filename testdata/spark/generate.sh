@@ -32,6 +32,8 @@ MATRIX=(
   "3.2.4-2.12 filesystem zookeeper"
   "3.1.3-2.12 filesystem zookeeper"
   "3.0.3-2.12 filesystem zookeeper"
+  "2.4.8-2.11 filesystem zookeeper"
+  "2.4.8-2.12 filesystem zookeeper"
 )
 
 # The options Spark's launcher (JavaModuleOptions) adds on Java 17; harmless on Java 11.
@@ -111,7 +113,9 @@ run_capture() {
   home=$(spark_home "$ver" "$scala")
   [[ -f $home/RELEASE ]] || echo "Spark $ver (Scala $scala), unpacked by recoverctl generate.sh" >"$home/RELEASE"
   case $ver in
-    3.0.* | 3.1.* | 3.2.*) java_home=$(java11_home) ;;
+    # Spark 2.4 declares Java 8 only, but Master, Worker, SparkSubmit and a SparkContext run on 11
+    # (spark-unsafe's Platform warns about reflective access and carries on).
+    2.4.* | 3.0.* | 3.1.* | 3.2.*) java_home=$(java11_home) ;;
     *) java_home=$JAVA17 ;;
   esac
   local JAVA="$java_home/bin/java"
@@ -169,12 +173,16 @@ EOF
   PIDS+=("$master_pid")
   wait_for "Master ALIVE" 120 master_alive || return 1
 
-  # Worker 1 has a custom "gpu" resource (Spark 3.0+), worker 2 has none.
+  # Worker 1 has a custom "gpu" resource (Spark 3.0+), worker 2 has none. Spark 2.4 has no
+  # resource scheduling (no spark.*.resource.* settings, no resources in WorkerInfo): no gpu there.
   local -a gpu=(-Dspark.worker.resource.gpu.amount=2 -Dspark.worker.resource.gpu.discoveryScript="$HERE/gpu-discovery.sh")
+  local -a app1_gpu=(--conf spark.executor.resource.gpu.amount=1 --conf spark.task.resource.gpu.amount=1
+    --conf "spark.executor.resource.gpu.discoveryScript=$HERE/gpu-discovery.sh")
+  if [[ $ver == 2.* ]]; then gpu=(); app1_gpu=(); fi
   local w
   for w in 1 2; do
     local -a extra=()
-    [[ $w == 1 ]] && extra=("${gpu[@]}")
+    [[ $w == 1 && ${#gpu[@]} -gt 0 ]] && extra=("${gpu[@]}")
     "$JAVA" "${JAVA_OPENS[@]}" -Xmx256m -cp "$cp" "${extra[@]}" org.apache.spark.deploy.worker.Worker \
       --host 127.0.0.1 --port "$(free_port)" --webui-port "$(free_port)" --cores 4 --memory 2g \
       --work-dir "$TMP/work$w" "$master_url" >"$TMP/logs/worker$w.log" 2>&1 &
@@ -192,8 +200,7 @@ EOF
   # Two client-mode apps, different names, cores, memory; one logs events and requests the gpu.
   local -a app1=(--name "$UNICODE_NAME" --conf spark.cores.max=1 --conf spark.executor.cores=1
     --conf spark.executor.memory=512m --conf spark.eventLog.enabled=true --conf "spark.eventLog.dir=file://$TMP/events"
-    --conf spark.executor.resource.gpu.amount=1 --conf spark.task.resource.gpu.amount=1
-    --conf "spark.executor.resource.gpu.discoveryScript=$HERE/gpu-discovery.sh")
+    ${app1_gpu[@]+"${app1_gpu[@]}"})
   local -a app2=(--name "$PLAIN_NAME" --conf spark.cores.max=2 --conf spark.executor.cores=2
     --conf spark.executor.memory=640m --conf spark.eventLog.enabled=false)
   local -a common=(--master "$master_url" --deploy-mode client --conf spark.ui.enabled=false
@@ -247,7 +254,7 @@ EOF
   CAP_SERIALIZER=$serializer CAP_ZKDIR=$([[ $mode == ZOOKEEPER ]] && echo "$ZK_DIR") CAP_TMP=$TMP \
   CAP_MASTER=$(printf '%s\n' "${rec[@]}" "--host 127.0.0.1") \
   CAP_APP1=$(printf '%s\n' "${common[@]}" "${app1[@]}") CAP_APP2=$(printf '%s\n' "${common[@]}" "${app2[@]}") \
-  CAP_DRIVER=$(printf '%s\n' "${driver_conf[@]:0:6}" --class SleepApp sleepapp.jar --no-context) \
+  CAP_DRIVER=$(printf '%s\n' "${driver_conf[@]:0:7}" --class SleepApp sleepapp.jar --no-context) \
   CAP_GPU=$(printf '%s\n' "${gpu[@]}") \
     python3 - "$out/capture.json" <<'PY'
 import datetime, json, os, sys
@@ -261,7 +268,8 @@ cap = {
     "tempDir": e["CAP_TMP"],
     "settings": {
         "master": lines("CAP_MASTER"),
-        "workers": ["--host 127.0.0.1 --cores 4 --memory 2g (both)", "worker 1 only:"] + lines("CAP_GPU"),
+        "workers": ["--host 127.0.0.1 --cores 4 --memory 2g (both)"]
+        + (["worker 1 only:"] + lines("CAP_GPU") if lines("CAP_GPU") else []),
         "app1": lines("CAP_APP1"), "app2": lines("CAP_APP2"), "driver": lines("CAP_DRIVER"),
         "env": ["SPARK_LOCAL_IP=127.0.0.1", "LC_ALL=C.UTF-8"],
     },
@@ -308,7 +316,12 @@ files = {f: open(os.path.join(d, "records", f), "rb").read() for f in os.listdir
 sys.exit(0 if data == files else 1)
 PY
   fi
-  if ! jq -e '[.workers[].resources.gpu // empty] | length == 1' "$dir/master.json" >/dev/null; then
+  # Spark 2.4 has no resources (its /json has no "resources" key at all); 3.0+ captures have one gpu worker.
+  if [[ $(jq -r .spark "$dir/capture.json") == 2.* ]]; then
+    if ! jq -e '[.. | objects | select(has("resources"))] | length == 0' "$dir/master.json" >/dev/null; then
+      log "VERIFY FAILED $dir: a Spark 2.x Master reported resources"; return 1
+    fi
+  elif ! jq -e '[.workers[].resources.gpu // empty] | length == 1' "$dir/master.json" >/dev/null; then
     log "VERIFY FAILED $dir: expected exactly one worker with a gpu resource"; return 1
   fi
   log "verified $dir: $nw workers, $na apps, $nd drivers"
@@ -330,7 +343,7 @@ main() {
   if [[ ${1:-} == verify ]]; then
     # Re-checks every committed capture without running Spark.
     local d
-    for d in "$HERE"/*-2.1[23]/*/; do verify_capture "${d%/}" || failed+=("$d"); done
+    for d in "$HERE"/*-2.1[123]/*/; do verify_capture "${d%/}" || failed+=("$d"); done
   elif [[ ${1:-} == all || $# == 0 ]]; then
     local row
     for row in "${MATRIX[@]}"; do

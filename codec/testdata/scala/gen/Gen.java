@@ -86,6 +86,16 @@ public class Gen {
         hs.$plus$eq("0");
         hs.$plus$eq("1");
         write("mutable_hashset", hs);
+        // immutable.Set: Set1..Set4 keep fields, 5 elements make a HashSet (a
+        // SerializationProxy in 2.11/2.12, DefaultSerializationProxy in 2.13).
+        scala.collection.immutable.Set set = scala.collection.immutable.Set$.MODULE$.empty();
+        for (int i = 1; i <= 5; i++) {
+            // By reflection: javac links set.$plus to a bridge 2.11's Set lacks.
+            set = (scala.collection.immutable.Set) call(set, "$plus", "e" + i);
+            if (i == 2 || i == 5) {
+                write("set" + i, set);
+            }
+        }
         write("tuple2", new scala.Tuple2("a", Integer.valueOf(1)));
         write("date", new Date(1704207845123L));
         write("uri", new URI("file:/tmp/spark-events"));

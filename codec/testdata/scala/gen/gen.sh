@@ -13,6 +13,6 @@ gen() { # gen NAME CLASSPATH
   javac -nowarn -d "$build/$1" -cp "$cp" "$here/Gen.java"
   java -cp "$build/$1:$cp" Gen "$out/$1"
 }
-gen 2.11 "$HOME/.m2/repository/org/scala-lang/scala-library/2.11.12/scala-library-2.11.12.jar"
+gen 2.11 "$(ls "$cache"/2.4.8-2.11/jars/scala-library-*.jar):$(ls "$cache"/2.4.8-2.11/jars/spark-core_*.jar)"
 gen 2.12 "$(ls "$cache"/3.5.8-2.12/jars/scala-library-*.jar):$(ls "$cache"/3.5.8-2.12/jars/spark-core_*.jar)"
 gen 2.13 "$(ls "$cache"/4.0.5-2.13/jars/scala-library-*.jar):$(ls "$cache"/4.0.5-2.13/jars/spark-core_*.jar)"
