@@ -85,7 +85,7 @@ func readManifest(file string, data []byte) (*manifest, error) {
 	m := &manifest{cfs: map[uint32]*columnFamily{0: {id: 0, name: "default", files: map[uint64]SSTFile{}}}}
 	lr := readLog(file, data, 0)
 	if lr.problem != nil {
-		if !lr.tailOnly {
+		if !lr.tailOnly || len(lr.records) == 0 {
 			return nil, lr.problem
 		}
 		m.problems = append(m.problems, lr.problem)

@@ -195,7 +195,8 @@ func readExpected(t testing.TB, path string) []jvmEntry {
 	return out
 }
 
-var jvmVariants = []string{"spark-options", "column-families", "crc32c-snappy-v2", "xxhash64-none-v4", "xxhash-zstd-v3", "xxh3-lz4-v6-recycled"}
+var jvmVariants = []string{"spark-options", "column-families", "crc32c-snappy-v2", "xxhash64-none-v4", "xxhash-zstd-v3",
+	"xxh3-lz4-v6-recycled", "partitioned-index", "first-key-index"}
 
 // Databases written and read back by rocksdbjni 9.8.4 (testdata/RocksGen.java):
 // SSTs, tombstones, range deletions, column families, checksum types.

@@ -89,7 +89,7 @@ func readTable(file string, data []byte, fn func(internalEntry)) (info TableInfo
 	if err != nil {
 		return t.info, nil, err
 	}
-	metaEntries, err := t.entries(meta, t.metaHandle.off, "meta index block", false)
+	metaEntries, err := t.entries(meta, t.metaHandle.off, "meta index block")
 	if err != nil {
 		return t.info, nil, err
 	}
@@ -108,7 +108,7 @@ func readTable(file string, data []byte, fn func(internalEntry)) (info TableInfo
 			if err != nil {
 				return t.info, nil, err
 			}
-			pe, err := t.entries(pb, h.off, "properties block", false)
+			pe, err := t.entries(pb, h.off, "properties block")
 			if err != nil {
 				return t.info, nil, err
 			}
@@ -130,9 +130,6 @@ func readTable(file string, data []byte, fn func(internalEntry)) (info TableInfo
 		indexType = binary.LittleEndian.Uint32(v)
 	}
 	deltaValues := propUint(props, "rocksdb.index.value.is.delta.encoded") != 0
-	if indexType == indexTwoLevel {
-		return t.info, nil, &FormatError{File: file, Offset: int64(indexHandle.off), Want: "a binary search index", Got: "a partitioned (two-level) index", Err: ErrUnsupported}
-	}
 	if indexType > indexBinaryAndFirstKey {
 		return t.info, nil, &FormatError{File: file, Offset: int64(indexHandle.off), Want: "a known index type", Got: fmt.Sprintf("index type %d", indexType), Err: ErrUnsupported}
 	}
@@ -147,9 +144,29 @@ func readTable(file string, data []byte, fn func(internalEntry)) (info TableInfo
 	if err != nil {
 		return t.info, nil, err
 	}
+	if indexType == indexTwoLevel {
+		// A partitioned index: the top level points at index partitions,
+		// encoded as the top level is, and they at the data blocks.
+		var data []blockHandle
+		for _, ph := range handles {
+			pb, err := t.block(ph, "index partition")
+			if err != nil {
+				return t.info, nil, err
+			}
+			hs, err := t.indexHandles(pb, ph.off, deltaValues, false)
+			if err != nil {
+				return t.info, nil, err
+			}
+			if len(data)+len(hs) > len(t.data) {
+				return t.info, nil, &FormatError{File: file, Offset: int64(ph.off), Want: "fewer data blocks than bytes in the file", Got: "more", Err: ErrLimit}
+			}
+			data = append(data, hs...)
+		}
+		handles = data
+	}
 	t.info.DataBlocks = len(handles)
 	emit := func(blk []byte, h blockHandle, what string) error {
-		es, err := t.entries(blk, h.off, what, false)
+		es, err := t.entries(blk, h.off, what)
 		if err != nil {
 			return err
 		}
@@ -466,7 +483,7 @@ func (t *table) restarts(b []byte, base uint64, what string) (int, []uint32, err
 
 // entries decodes every entry of a block: keys are prefix-compressed against
 // the previous key, restarted at each restart point.
-func (t *table) entries(b []byte, base uint64, what string, _ bool) ([]blockEntry, error) {
+func (t *table) entries(b []byte, base uint64, what string) ([]blockEntry, error) {
 	end, rs, err := t.restarts(b, base, what)
 	if err != nil {
 		return nil, err
@@ -520,7 +537,7 @@ func (t *table) entries(b []byte, base uint64, what string, _ bool) ([]blockEntr
 // difference to the previous block, which ends where this one starts.
 func (t *table) indexHandles(b []byte, base uint64, delta, firstKey bool) ([]blockHandle, error) {
 	if !delta {
-		es, err := t.entries(b, base, "index block", false)
+		es, err := t.entries(b, base, "index block")
 		if err != nil {
 			return nil, err
 		}

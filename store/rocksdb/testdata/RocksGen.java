@@ -143,6 +143,25 @@ public class RocksGen {
     }
   }
 
+  /** Index and data block layouts Spark does not configure but a copied database may have. */
+  static void indexVariant(Path dir, IndexType it) throws Exception {
+    BlockBasedTableConfig tc = table(5, ChecksumType.kXXH3)
+        .setIndexType(it)
+        .setDataBlockIndexType(DataBlockIndexType.kDataBlockBinaryAndHash)
+        .setMetadataBlockSize(256); // many index partitions
+    if (it == IndexType.kTwoLevelIndexSearch) tc.setPartitionFilters(true);
+    try (Options o = new Options().setCreateIfMissing(true)
+            .setCompressionType(CompressionType.LZ4_COMPRESSION)
+            .setTableFormatConfig(tc);
+         RocksDB db = RocksDB.open(o, dir.toString());
+         FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
+      for (int i = 0; i < 120; i++) db.put(b(name(i)), value(name(i), 100 + i * 13, 32));
+      db.flush(fo);
+      for (int i = 0; i < 120; i += 4) db.delete(b(name(i)));
+      db.flush(fo);
+    }
+  }
+
   static String hex(byte[] a) {
     StringBuilder s = new StringBuilder(a.length * 2);
     for (byte x : a) s.append(String.format("%02x", x));
@@ -173,7 +192,8 @@ public class RocksGen {
   public static void main(String[] args) throws Exception {
     RocksDB.loadLibrary();
     Path out = Paths.get(args[0]);
-    String[] vs = {"spark-options", "column-families", "crc32c-snappy-v2", "xxhash64-none-v4", "xxhash-zstd-v3", "xxh3-lz4-v6-recycled"};
+    String[] vs = {"spark-options", "column-families", "crc32c-snappy-v2", "xxhash64-none-v4", "xxhash-zstd-v3", "xxh3-lz4-v6-recycled",
+        "partitioned-index", "first-key-index"};
     for (String v : vs) {
       Path d = out.resolve(v).resolve("db");
       Files.createDirectories(d);
@@ -183,7 +203,9 @@ public class RocksGen {
         case "crc32c-snappy-v2": variant(d, 2, ChecksumType.kCRC32c, CompressionType.SNAPPY_COMPRESSION, false); break;
         case "xxhash64-none-v4": variant(d, 4, ChecksumType.kxxHash64, CompressionType.NO_COMPRESSION, false); break;
         case "xxhash-zstd-v3": variant(d, 3, ChecksumType.kxxHash, CompressionType.ZSTD_COMPRESSION, false); break;
-        default: variant(d, 6, ChecksumType.kXXH3, CompressionType.LZ4_COMPRESSION, true); break;
+        case "xxh3-lz4-v6-recycled": variant(d, 6, ChecksumType.kXXH3, CompressionType.LZ4_COMPRESSION, true); break;
+        case "partitioned-index": indexVariant(d, IndexType.kTwoLevelIndexSearch); break;
+        default: indexVariant(d, IndexType.kBinarySearchWithFirstKey); break;
       }
       // RocksDB's info logs and option dumps say nothing the tests need.
       try (var s = Files.list(d)) {
