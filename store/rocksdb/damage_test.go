@@ -59,6 +59,38 @@ func TestTruncatedLog(t *testing.T) {
 	}
 }
 
+// A log cut inside the fragments of its 79 KB record loses that record and
+// the batch after it, nothing before.
+func TestTruncatedFragmentedLog(t *testing.T) {
+	src := filepath.Join("testdata", "jvm", "spark-options", "db")
+	full, _ := contents(t, src)
+	dir := copyDir(t, src)
+	p := filepath.Join(dir, "000011.log")
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(p, st.Size()-40000); err != nil {
+		t.Fatal(err)
+	}
+	got, info := contents(t, dir)
+	fe := problemIn(info, "000011.log")
+	if fe == nil || !errors.Is(fe, ErrTruncated) || fe.Offset > st.Size()-40000 {
+		t.Fatalf("problems %v", info.Problems)
+	}
+	for _, lost := range []string{"driver_driver-20261128051409-0400", "worker_worker-20261128051338-127.0.0.1-30401"} {
+		if _, ok := full[lost]; !ok {
+			t.Fatalf("%s not in the full database", lost)
+		}
+		if _, ok := got[lost]; ok {
+			t.Errorf("%s shown though its batch was cut", lost)
+		}
+	}
+	if len(got) < len(full)-3 {
+		t.Errorf("%d of %d records", len(got), len(full))
+	}
+}
+
 func TestFlippedLogByte(t *testing.T) {
 	src := filepath.Join(captureDir("4.3.0-2.13"), "rocksdb")
 	full, _ := contents(t, src)

@@ -22,7 +22,7 @@ const (
 	legacyFooterLen = 48
 	footerLen       = 53
 	blockTrailerLen = 5
-	maxFormatVer    = 7
+	maxFormatVer    = 6
 
 	compNone      = 0
 	compSnappy    = 1
