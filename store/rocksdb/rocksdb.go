@@ -389,9 +389,18 @@ func (s *Store) finish(m *merger) {
 			best[key] = winner{st.name, rank, v}
 		}
 	}
+	// The live values are copied into one buffer, so that the files read
+	// (every older version in them) can be freed.
+	total := 0
+	for _, w := range best {
+		total += len(w.v.value)
+	}
+	arena := make([]byte, 0, total)
 	for key, w := range best {
 		s.names = append(s.names, key)
-		s.recs[key] = live{value: bytes.Clone(w.v.value), fromLog: w.v.fromLog}
+		start := len(arena)
+		arena = append(arena, w.v.value...)
+		s.recs[key] = live{value: arena[start:len(arena):len(arena)], fromLog: w.v.fromLog}
 		if w.v.fromLog {
 			s.info.LogOnly = append(s.info.LogOnly, key)
 		}
