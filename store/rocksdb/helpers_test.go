@@ -148,3 +148,15 @@ func write(t testing.TB, path string, b []byte) {
 		t.Fatal(err)
 	}
 }
+
+// raw appends one physical record of any type (it must fit in the block).
+func (w *logWriter) raw(typ byte, payload []byte) {
+	h := make([]byte, legacyHeaderSize)
+	binary.LittleEndian.PutUint16(h[4:], uint16(len(payload)))
+	h[6] = typ
+	crc := crc32.Update(0, crcTable, h[6:])
+	crc = crc32.Update(crc, crcTable, payload)
+	binary.LittleEndian.PutUint32(h, maskCRC(crc))
+	w.buf = append(w.buf, h...)
+	w.buf = append(w.buf, payload...)
+}

@@ -143,7 +143,16 @@ func readLog(file string, data []byte, number uint64) logResult {
 		case recSetCompression:
 			return stop(start, "uncompressed log records", "a WAL compression record (wal_compression)", ErrUnsupported, false)
 		case recUDTSize, recRecyclableUDT:
-			// Sizes of user-defined timestamps; Spark's keys have none.
+			// Pairs of column family id and timestamp size: a family whose
+			// keys carry timestamps would be misread, so it stops the log.
+			if len(payload)%6 != 0 {
+				return stop(start, "timestamp sizes in 6-byte pairs", fmt.Sprintf("%d bytes", len(payload)), nil, false)
+			}
+			for i := 0; i < len(payload); i += 6 {
+				if sz := binary.LittleEndian.Uint16(payload[i+4:]); sz != 0 {
+					return stop(start, "keys without user-defined timestamps", fmt.Sprintf("column family %d with %d-byte timestamps", binary.LittleEndian.Uint32(payload[i:]), sz), ErrUnsupported, false)
+				}
+			}
 		default:
 			if typ&recSafeIgnoreMask == 0 {
 				return stop(start, "a log record type", fmt.Sprintf("type %d", typ), ErrUnsupported, false)

@@ -206,9 +206,13 @@ func TestJVMDatabases(t *testing.T) {
 		t.Run(v, func(t *testing.T) {
 			want := readExpected(t, filepath.Join("testdata", "jvm", v, "expected.tsv"))
 			dir := filepath.Join("testdata", "jvm", v, "db")
+			before := snapshot(t, dir)
 			s, err := Open(dir)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if after := snapshot(t, dir); after != before {
+				t.Fatalf("Open changed the directory:\n%s\n%s", before, after)
 			}
 			info := s.Info()
 			for _, p := range info.Problems {

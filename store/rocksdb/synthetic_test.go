@@ -3,6 +3,7 @@ package rocksdb
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -320,5 +321,66 @@ func TestNotADatabase(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "LOCK")); !errors.Is(err, os.ErrNotExist) {
 		t.Error("Open created LOCK")
+	}
+	if IsDatabase(filepath.Join("..", "..", "testdata", "spark", "4.0.5-2.13", "filesystem", "records")) {
+		t.Error("a FILESYSTEM recovery directory taken for a database")
+	}
+}
+
+func TestLogRecordTypes(t *testing.T) {
+	udt := func(cf uint32, size uint16) []byte {
+		b := binary.LittleEndian.AppendUint32(nil, cf)
+		return binary.LittleEndian.AppendUint16(b, size)
+	}
+	for _, c := range []struct {
+		name    string
+		typ     byte
+		payload []byte
+		err     error // nil: the record is skipped and the next batch read
+	}{
+		{"timestamp sizes all zero", recUDTSize, udt(0, 0), nil},
+		{"safe to ignore", 130, []byte("predecessor"), nil},
+		{"timestamps in use", recUDTSize, udt(0, 8), ErrUnsupported},
+		{"WAL compression", recSetCompression, []byte{7}, ErrUnsupported},
+		{"unknown type", 20, []byte("x"), ErrUnsupported},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := testDB(t, [][]byte{baseEdit}, nil)
+			w := logWriter{number: 4}
+			w.add(batch(1, put("app_before", "b")))
+			w.raw(c.typ, c.payload)
+			w.add(batch(2, put("app_after", "a")))
+			write(t, filepath.Join(dir, "000004.log"), w.buf)
+			got, info := contents(t, dir)
+			if c.err == nil {
+				expect(t, got, map[string]string{"app_before": "b", "app_after": "a"})
+				if len(info.Problems) != 0 {
+					t.Errorf("problems %v", info.Problems)
+				}
+				return
+			}
+			expect(t, got, map[string]string{"app_before": "b"})
+			if fe := problemIn(info, "000004.log"); fe == nil || !errors.Is(fe, c.err) || fe.Offset == 0 {
+				t.Errorf("problems %v", info.Problems)
+			}
+		})
+	}
+}
+
+func TestBatchOpsUnsupported(t *testing.T) {
+	merge := batch(2, put("app_x", "1"))
+	merge[batchHeaderSize] = typeMerge // same layout as a put
+	dir := testDB(t, [][]byte{baseEdit}, map[int][][]byte{4: {batch(1, put("app_a", "a")), merge, batch(3, put("app_c", "c"))}})
+	got, info := contents(t, dir)
+	// The damaged batch and everything after it are left out, as RocksDB stops there.
+	expect(t, got, map[string]string{"app_a": "a"})
+	if fe := problemIn(info, "000004.log"); fe == nil || !errors.Is(fe, ErrUnsupported) || !strings.Contains(fe.Got, "merge") {
+		t.Errorf("problems %v", info.Problems)
+	}
+	short := batch(2, put("app_x", "1"), put("app_y", "2"))
+	binary.LittleEndian.PutUint32(short[8:], 3) // claims three ops
+	dir = testDB(t, [][]byte{baseEdit}, map[int][][]byte{4: {short}})
+	if got, info := contents(t, dir); len(got) != 0 || problemIn(info, "000004.log") == nil {
+		t.Errorf("count mismatch: %v, %v", got, info.Problems)
 	}
 }
