@@ -196,7 +196,7 @@ func readExpected(t testing.TB, path string) []jvmEntry {
 }
 
 var jvmVariants = []string{"spark-options", "column-families", "crc32c-snappy-v2", "xxhash64-none-v4", "xxhash-zstd-v3",
-	"xxh3-lz4-v6-recycled", "partitioned-index", "first-key-index"}
+	"xxh3-lz4-v6-recycled", "partitioned-index", "first-key-index", "killed-with-ssts"}
 
 // Databases written and read back by rocksdbjni 9.8.4 (testdata/RocksGen.java):
 // SSTs, tombstones, range deletions, column families, checksum types.

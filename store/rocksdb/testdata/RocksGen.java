@@ -162,6 +162,46 @@ public class RocksGen {
     }
   }
 
+  /**
+   * A writer killed with SIGKILL, as Spark's Master is in the captures, but after flushes and a
+   * compaction: SSTs on two levels plus a log tail. Runs in a child JVM that the parent kills.
+   */
+  static void killedWriter(Path dir) throws Exception {
+    try (Options o = new Options().setCreateIfMissing(true)
+            .setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION)
+            .setCompressionType(CompressionType.LZ4_COMPRESSION)
+            .setTableFormatConfig(table(5, ChecksumType.kXXH3));
+         RocksDB db = RocksDB.open(o, dir.toString());
+         FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
+      for (int i = 0; i < 120; i++) db.put(b(name(i)), value(name(i), 200 + i * 17, 300));
+      db.flush(fo);
+      try (CompactRangeOptions cro = new CompactRangeOptions()
+              .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)) {
+        db.compactRange(db.getDefaultColumnFamily(), null, null, cro);
+      }
+      for (int i = 0; i < 120; i += 5) db.delete(b(name(i)));
+      for (int i = 1; i < 120; i += 8) db.put(b(name(i)), value(name(i) + "b", 500, 100));
+      db.flush(fo);
+      for (int i = 2; i < 120; i += 9) db.put(b(name(i)), value(name(i) + "c", 400, 0));
+      for (int i = 3; i < 120; i += 10) db.delete(b(name(i)));
+      System.out.println("ready");
+      System.out.flush();
+      Thread.sleep(600_000);
+    }
+  }
+
+  static void killed(Path dir) throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "RocksGen.java", "child", dir.toString())
+        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+      String line = r.readLine();
+      if (!"ready".equals(line)) throw new IllegalStateException("child said " + line);
+    }
+    p.destroyForcibly(); // SIGKILL
+    p.waitFor();
+  }
+
   static String hex(byte[] a) {
     StringBuilder s = new StringBuilder(a.length * 2);
     for (byte x : a) s.append(String.format("%02x", x));
@@ -191,9 +231,13 @@ public class RocksGen {
 
   public static void main(String[] args) throws Exception {
     RocksDB.loadLibrary();
+    if (args[0].equals("child")) {
+      killedWriter(Paths.get(args[1]));
+      return;
+    }
     Path out = Paths.get(args[0]);
     String[] vs = {"spark-options", "column-families", "crc32c-snappy-v2", "xxhash64-none-v4", "xxhash-zstd-v3", "xxh3-lz4-v6-recycled",
-        "partitioned-index", "first-key-index"};
+        "partitioned-index", "first-key-index", "killed-with-ssts"};
     for (String v : vs) {
       Path d = out.resolve(v).resolve("db");
       Files.createDirectories(d);
@@ -205,7 +249,8 @@ public class RocksGen {
         case "xxhash-zstd-v3": variant(d, 3, ChecksumType.kxxHash, CompressionType.ZSTD_COMPRESSION, false); break;
         case "xxh3-lz4-v6-recycled": variant(d, 6, ChecksumType.kXXH3, CompressionType.LZ4_COMPRESSION, true); break;
         case "partitioned-index": indexVariant(d, IndexType.kTwoLevelIndexSearch); break;
-        default: indexVariant(d, IndexType.kBinarySearchWithFirstKey); break;
+        case "first-key-index": indexVariant(d, IndexType.kBinarySearchWithFirstKey); break;
+        default: killed(d); break;
       }
       // RocksDB's info logs and option dumps say nothing the tests need.
       try (var s = Files.list(d)) {
