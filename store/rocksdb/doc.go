@@ -66,6 +66,9 @@
 // newest version in an SST is one of those value types is left out, with a
 // problem.
 //
+// Logs are looked for in the database directory only: a database written with
+// wal_dir elsewhere (Spark sets none) shows only what its SSTs hold.
+//
 // Open reads each file whole; memory is about the size of the database plus
 // the live values, bounded by 4 GiB per file and 64 MiB per block.
 package rocksdb
