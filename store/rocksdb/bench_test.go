@@ -57,7 +57,7 @@ func BenchmarkScan(b *testing.B) {
 					b.Fatal(err)
 				}
 				n, bytes = 0, 0
-				err = s.Scan(ctx, nil, func(r store.Record, err error) error {
+				err = s.Scan(ctx, store.ScanRequest{}, func(r store.Record, err error) error {
 					if err != nil {
 						return err
 					}

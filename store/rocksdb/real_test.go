@@ -102,7 +102,7 @@ func TestSparkCaptures(t *testing.T) {
 				}
 			}
 			var scanned []string
-			err = s.Scan(ctx, nil, func(r store.Record, err error) error {
+			err = s.Scan(ctx, store.ScanRequest{}, func(r store.Record, err error) error {
 				if err != nil {
 					return err
 				}

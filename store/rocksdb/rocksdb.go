@@ -447,7 +447,8 @@ func (s *Store) Read(ctx context.Context, name string) (store.Record, error) {
 // Scan calls fn once per name, in order (every key when names is nil); an
 // absent name gets an empty record and an error wrapping store.ErrNotFound.
 // An error returned by fn stops the scan and is returned.
-func (s *Store) Scan(ctx context.Context, names []string, fn func(store.Record, error) error) error {
+func (s *Store) Scan(ctx context.Context, req store.ScanRequest, fn func(store.Record, error) error) error {
+	names := req.Names
 	if names == nil {
 		names = s.names
 	}
@@ -466,3 +467,4 @@ func (s *Store) Scan(ctx context.Context, names []string, fn func(store.Record, 
 	}
 	return nil
 }
+var _ store.Reader = (*Store)(nil)

@@ -237,7 +237,7 @@ func TestScanNamesAndErrors(t *testing.T) {
 	}
 	ctx := context.Background()
 	var seen []string
-	err = s.Scan(ctx, []string{"worker_w", "app_missing", "app_a"}, func(r store.Record, err error) error {
+	err = s.Scan(ctx, store.ScanRequest{Names: []string{"worker_w", "app_missing", "app_a"}}, func(r store.Record, err error) error {
 		if r.Name == "app_missing" {
 			if !errors.Is(err, store.ErrNotFound) || r.Data != nil || r.Kind != store.KindApp {
 				t.Errorf("missing: %+v %v", r, err)
@@ -253,7 +253,7 @@ func TestScanNamesAndErrors(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	n := 0
-	if err := s.Scan(ctx, nil, func(store.Record, error) error { n++; return stop }); err != stop || n != 1 {
+	if err := s.Scan(ctx, store.ScanRequest{}, func(store.Record, error) error { n++; return stop }); err != stop || n != 1 {
 		t.Errorf("Scan returned %v after %d calls", err, n)
 	}
 	r, _ := s.Read(ctx, "app_a")
