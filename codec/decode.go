@@ -122,10 +122,6 @@ func kindOfClass(class string) (Kind, bool) {
 	return "", false
 }
 
-var codecForms = map[string]envelope.Form{
-	"lz4": envelope.FormLZ4, "lzf": envelope.FormLZF, "snappy": envelope.FormSnappy, "zstd": envelope.FormZstd,
-}
-
 // Decode reads one stored record. name is the file or znode name (app_...,
 // driver_..., worker_...); an empty name lets the class decide the kind.
 //
@@ -169,7 +165,7 @@ func decode(name string, data []byte, opts Options, reuse *javaser.Decoder) (*Re
 		err error
 	)
 	if opts.Codec != "" {
-		f, ok := codecForms[strings.ToLower(opts.Codec)]
+		f, ok := envelope.CodecForm(opts.Codec)
 		if !ok {
 			return nil, fmt.Errorf("%s: unknown compression codec %q", name, opts.Codec)
 		}

@@ -43,7 +43,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/recoverctl/recoverctl/store/zk"
+	"github.com/recoverctl/recoverctl/store"
 )
 
 // ErrLiveMaster means a running Master holds the store. Commands refuse to
@@ -107,7 +107,7 @@ func (r *Result) merge(o Result) {
 
 // Elector is what CheckZK needs of a ZooKeeper store; *zk.Store has it.
 type Elector interface {
-	Leaders(ctx context.Context) ([]zk.Participant, error)
+	Leaders(ctx context.Context) ([]store.Participant, error)
 }
 
 // CheckZK reads Spark's leader election. Every participant is a connected

@@ -23,15 +23,8 @@ type unconvertibleError struct{ reason string }
 func (e *unconvertibleError) Error() string { return e.reason }
 
 func codecForm(name string) (envelope.Form, error) {
-	switch name {
-	case "lz4":
-		return envelope.FormLZ4, nil
-	case "lzf":
-		return envelope.FormLZF, nil
-	case "snappy":
-		return envelope.FormSnappy, nil
-	case "zstd":
-		return envelope.FormZstd, nil
+	if f, ok := envelope.CodecForm(name); ok {
+		return f, nil
 	}
 	return envelope.FormUnknown, fmt.Errorf("unknown compression codec %q (want lz4, lzf, snappy or zstd)", name)
 }

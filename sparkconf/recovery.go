@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/recoverctl/recoverctl/codec/envelope"
 )
 
 // Configuration keys the Master reads to choose and locate its recovery store.
@@ -75,14 +77,6 @@ func (r Recovery) ZooKeeperStatusPath() string { return r.ZooKeeperDir.Value + "
 
 // ZooKeeperLeaderPath is the Curator leader latch znode.
 func (r Recovery) ZooKeeperLeaderPath() string { return r.ZooKeeperDir.Value + "/leader_election" }
-
-var knownCodecs = map[string]string{
-	"lz4": "lz4", "lzf": "lzf", "snappy": "snappy", "zstd": "zstd",
-	"org.apache.spark.io.lz4compressioncodec":    "lz4",
-	"org.apache.spark.io.lzfcompressioncodec":    "lzf",
-	"org.apache.spark.io.snappycompressioncodec": "snappy",
-	"org.apache.spark.io.zstdcompressioncodec":   "zstd",
-}
 
 func (c *Conf) value(key, def string) Value {
 	if s, ok := c.spark[key]; ok {
@@ -166,8 +160,8 @@ func (c *Conf) Recovery() Recovery {
 	}
 
 	if raw := r.CompressionCodec.Value; !r.CompressionCodec.Source.IsDefault() {
-		if short, ok := knownCodecs[strings.ToLower(raw)]; ok {
-			r.CompressionCodec.Value = short
+		if f, ok := envelope.CodecForm(raw); ok {
+			r.CompressionCodec.Value = f.String()
 		} else {
 			warn(r.CompressionCodec.Source, "%s=%q is not lz4, lzf, snappy or zstd; unless that class is on the Master's classpath it fails to start", KeyRecoveryCompressionCodec, raw)
 		}

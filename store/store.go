@@ -211,3 +211,14 @@ type Store interface {
 	// ephemeral znode beside master_status). Another holder is ErrLocked.
 	Lock(ctx context.Context, holder string) (unlock func() error, err error)
 }
+
+// Participant is one Master taking part in a store's leader election
+// (ZooKeeper: a znode of Curator's LeaderLatch under leader_election).
+type Participant struct {
+	Node    string    // znode name, "_c_<uuid>-latch-<seq>"
+	Seq     int64     // sequence suffix; -1 when the name has none
+	Session int64     // ephemeralOwner: the Master's ZooKeeper session
+	Created time.Time // when the Master joined the election
+	ID      []byte    // latch data: the participant id ("" for Spark)
+	Leader  bool
+}

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Form names what a byte sequence is.
@@ -37,6 +38,26 @@ func (f Form) String() string {
 		return fmt.Sprintf("Form(%d)", int(f))
 	}
 	return formNames[f]
+}
+
+// CodecForm is the one table of Spark's compression codec names: the
+// framing of the codec that spark.deploy.recoveryCompressionCodec names,
+// by its short name (lz4, lzf, snappy, zstd) or its class
+// (org.apache.spark.io.LZ4CompressionCodec), in any case.
+func CodecForm(name string) (Form, bool) {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if short, ok := strings.CutPrefix(n, "org.apache.spark.io."); ok {
+		n, ok = strings.CutSuffix(short, "compressioncodec")
+		if !ok {
+			return FormUnknown, false
+		}
+	}
+	for f := FormLZ4; f <= FormZstd; f++ {
+		if formNames[f] == n {
+			return f, true
+		}
+	}
+	return FormUnknown, false
 }
 
 // IsCodec reports whether f is a compression framing rather than a serialization.

@@ -475,3 +475,20 @@ func TestSparkCaptures(t *testing.T) {
 	}
 	t.Logf("checked %d captured records", checked)
 }
+
+func TestCodecForm(t *testing.T) {
+	for name, want := range map[string]Form{
+		"lz4": FormLZ4, "LZF": FormLZF, " snappy ": FormSnappy, "zstd": FormZstd,
+		"org.apache.spark.io.LZ4CompressionCodec": FormLZ4, "org.apache.spark.io.ZStdCompressionCodec": FormZstd,
+		"org.apache.spark.io.SnappyCompressionCodec": FormSnappy, "org.apache.spark.io.LZFCompressionCodec": FormLZF,
+	} {
+		if f, ok := CodecForm(name); !ok || f != want {
+			t.Errorf("CodecForm(%q) = %v, %v; want %v", name, f, ok, want)
+		}
+	}
+	for _, name := range []string{"", "java", "kryo", "gzip", "org.apache.spark.io.Foo", "org.apache.spark.io.lz4"} {
+		if f, ok := CodecForm(name); ok {
+			t.Errorf("CodecForm(%q) = %v, want none", name, f)
+		}
+	}
+}

@@ -1,5 +1,6 @@
 // Package arch holds the test that keeps the tree's architecture: who may
-// import whom (shared/style.md, "Who may import whom").
+// import whom, the project's packages and third-party ones alike
+// (shared/style.md, "Who may import whom").
 package arch
 
 import (
@@ -12,8 +13,10 @@ import (
 const module = "github.com/recoverctl/recoverctl"
 
 type pkg struct {
-	ImportPath string
-	Imports    []string
+	ImportPath   string
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
 }
 
 func listPackages(t *testing.T) []pkg {
@@ -31,7 +34,7 @@ func listPackages(t *testing.T) []pkg {
 		}
 		pkgs = append(pkgs, p)
 	}
-	if len(pkgs) < 10 {
+	if len(pkgs) < 20 {
 		t.Fatalf("go list found %d packages; the rule check would prove nothing", len(pkgs))
 	}
 	return pkgs
@@ -39,36 +42,99 @@ func listPackages(t *testing.T) []pkg {
 
 func rel(path string) string { return strings.TrimPrefix(strings.TrimPrefix(path, module), "/") }
 
-func under(path, dir string) bool { return path == dir || strings.HasPrefix(path, dir+"/") }
+func under(path string, dirs ...string) bool {
+	for _, dir := range dirs {
+		if path == dir || strings.HasPrefix(path, dir+"/") {
+			return true
+		}
+	}
+	return false
+}
 
-// forbidden says why from may not import to, or "" when it may.
+// concreteStores are the store implementations; only commands, tests and
+// benchmarks pick one.
+var concreteStores = []string{"store/fs", "store/zk", "store/rocksdb"}
+
+// features are the packages that do recoverctl's work, written against
+// the store interface.
+var features = []string{"plan", "migrate", "backup", "prune", "audit", "inventory", "livemaster", "sparkconf", "storeaddr"}
+
+// forbidden says why from may not import to (a path inside the module),
+// or "" when it may.
 func forbidden(from, to string) string {
 	switch {
 	case under(to, "cmd"):
 		return "nothing imports a command"
 	case under(from, "codec") && !under(to, "codec"):
 		return "codec knows bytes only: it imports none of the project's other packages"
-	case under(from, "store/zk") && under(to, "store/fs"), under(from, "store/fs") && under(to, "store/zk"):
+	case under(from, concreteStores...) && under(to, concreteStores...) && !under(to, from):
 		return "the stores never import each other"
 	case under(from, "store") && !under(to, "store"):
 		return "store knows where bytes live, nothing above it"
-	case (under(from, "migrate") || under(from, "backup")) && (under(to, "store/zk") || under(to, "store/fs")):
-		return "migrate and backup are handed a store; they never pick a concrete one"
-	case (under(from, "migrate") || under(from, "backup")) && under(to, "sparkconf"):
+	case under(from, features...) && under(to, concreteStores...):
+		return "feature packages are handed a store; they never pick a concrete one"
+	case under(from, features...) && under(to, "internal"):
+		return "test harnesses are for tests"
+	case under(from, "migrate", "backup", "plan", "prune") && under(to, "sparkconf"):
 		return "configuration flows in as values"
+	case under(from, "backup") && under(to, "plan", "migrate", "prune"):
+		return "the archive format knows nothing of what restores from it"
 	}
 	return ""
+}
+
+// thirdParty says which of the project's packages may import a module:
+// each third-party library has its homes. Test files may also drive a
+// real server with its own client (a ZooKeeper client in audit's tests).
+var thirdParty = map[string][]string{
+	"github.com/go-zookeeper/zk":        {"store/zk", "internal/zktest", "bench"},
+	"github.com/spf13/cobra":            {"cmd"},
+	"github.com/olekukonko/tablewriter": {"cmd"},
+	"github.com/mattn/go-isatty":        {"cmd"},
+	"sigs.k8s.io/yaml":                  {"cmd"},
+	"github.com/goccy/go-json":          {"inventory"},
+	"github.com/klauspost/compress":     {"codec/envelope", "backup", "store/rocksdb"},
+	"github.com/pierrec/lz4":            {"codec/envelope", "store/rocksdb"},
+	"github.com/zeebo/xxh3":             {"store/rocksdb"},
+	"github.com/cespare/xxhash":         {"store/rocksdb"},
+	"golang.org/x/sync":                 {"store/zk"},
+	"golang.org/x/sys":                  {"store/fs", "store/rocksdb"},
+	"unsafe":                            {},
+}
+
+// thirdPartyHome returns the module an import belongs to and where it may
+// be imported; ok is false for the standard library and the project.
+func thirdPartyHome(imp string) (string, []string, bool) {
+	for mod, homes := range thirdParty {
+		if imp == mod || strings.HasPrefix(imp, mod+"/") || strings.HasPrefix(imp, mod+"/v") {
+			return mod, homes, true
+		}
+	}
+	return "", nil, false
 }
 
 func TestImportRules(t *testing.T) {
 	for _, p := range listPackages(t) {
 		from := rel(p.ImportPath)
 		for _, imp := range p.Imports {
-			if !strings.HasPrefix(imp, module) {
+			if strings.HasPrefix(imp, module) {
+				if why := forbidden(from, rel(imp)); why != "" {
+					t.Errorf("%s imports %s: %s", from, rel(imp), why)
+				}
 				continue
 			}
-			if why := forbidden(from, rel(imp)); why != "" {
-				t.Errorf("%s imports %s: %s", from, rel(imp), why)
+			if mod, homes, ok := thirdPartyHome(imp); ok && !under(from, homes...) {
+				t.Errorf("%s imports %s: %s belongs in %v", from, imp, mod, homes)
+			}
+			if first, _, _ := strings.Cut(imp, "/"); strings.Contains(first, ".") {
+				if _, _, ok := thirdPartyHome(imp); !ok {
+					t.Errorf("%s imports %s, a module with no home in the rules: say where it belongs", from, imp)
+				}
+			}
+		}
+		for _, imp := range append(p.TestImports, p.XTestImports...) {
+			if imp == "unsafe" {
+				t.Errorf("%s's tests import unsafe", from)
 			}
 		}
 	}
@@ -79,8 +145,13 @@ func TestRulesCanFail(t *testing.T) {
 		{"codec", "store"},
 		{"codec/javaser", "inventory"},
 		{"store/zk", "store/fs"},
+		{"store/rocksdb", "store/zk"},
 		{"migrate", "store/zk"},
+		{"plan", "store/fs"},
+		{"livemaster", "store/zk"},
+		{"prune", "internal/zktest"},
 		{"backup", "cmd/recoverctl"},
+		{"backup", "plan"},
 		{"store", "codec"},
 	} {
 		if forbidden(c.from, c.to) == "" {
@@ -90,12 +161,20 @@ func TestRulesCanFail(t *testing.T) {
 	for _, c := range []struct{ from, to string }{
 		{"codec/classes", "codec/javaser"},
 		{"migrate", "store"},
+		{"plan", "backup"},
 		{"backup", "codec"},
 		{"cmd/recoverctl", "store/zk"},
 		{"store/zk", "store"},
+		{"store/rocksdb", "store"},
 	} {
 		if why := forbidden(c.from, c.to); why != "" {
 			t.Errorf("%s -> %s should be allowed, got %q", c.from, c.to, why)
 		}
+	}
+	if _, homes, ok := thirdPartyHome("github.com/go-zookeeper/zk"); !ok || under("audit", homes...) {
+		t.Error("go-zookeeper must have homes, and audit must not be one")
+	}
+	if _, homes, ok := thirdPartyHome("unsafe"); !ok || len(homes) != 0 {
+		t.Error("unsafe must be allowed nowhere")
 	}
 }

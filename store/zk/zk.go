@@ -651,14 +651,7 @@ func (s *Store) readEach(ctx context.Context, names []string, fetch fetcher, ski
 }
 
 // Participant is one Master in Curator's LeaderLatch.
-type Participant struct {
-	Node    string    // znode name, "_c_<uuid>-latch-<seq>"
-	Seq     int64     // sequence suffix; -1 when the name has none
-	Session int64     // ephemeralOwner: the Master's ZooKeeper session
-	Created time.Time // when the Master joined the election
-	ID      []byte    // latch data: the participant id ("" for Spark)
-	Leader  bool
-}
+type Participant = store.Participant
 
 // Leaders reads <SparkDir>/leader_election. Curator's LeaderLatch makes the
 // participant with the lowest sequence number the leader. A missing
