@@ -97,7 +97,7 @@ var thirdParty = map[string][]string{
 	"github.com/pierrec/lz4":            {"codec/envelope", "store/rocksdb"},
 	"github.com/zeebo/xxh3":             {"store/rocksdb"},
 	"github.com/cespare/xxhash":         {"store/rocksdb"},
-	"golang.org/x/sync":                 {"store/zk"},
+	"golang.org/x/sync":                 {"store/zk", "bench"},
 	"golang.org/x/sys":                  {"store/fs", "store/rocksdb"},
 	"unsafe":                            {},
 }
