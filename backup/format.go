@@ -7,7 +7,7 @@
 // It never prints: progress goes to a Progress callback handed in by the
 // command. It does not know which store it talks to (the command hands it a
 // store.Store), and it never half-writes: archives are written under a
-// temporary name, verified, then renamed, and a restore verifies the whole
+// temporary name, verified, then linked to their final name, and a restore verifies the whole
 // archive before its first write.
 package backup
 

@@ -33,7 +33,7 @@ func newBackupCommand() *cobra.Command {
 		Long: `backup copies every Spark record of a store (named like ls names it) into one
 archive: zstd-compressed tar with a SHA-256 per record and over the whole
 file (see backup/FORMAT.md). The archive is written under a temporary name
-(mode 0600), read back and verified, then renamed into place.
+(mode 0600), read back and verified, then linked into place.
 
 --to DIR writes recoverctl-<fs|zk>-<UTC time>.rctl.zst inside DIR (with -1,
 -2, ... before .rctl.zst when that name is taken; an existing file is never
