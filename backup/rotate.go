@@ -88,8 +88,8 @@ type Rotation struct {
 // them for opts.StoreKind count, and only those that Verify accepts whose
 // manifest names the same store; they are ranked by the creation time in
 // their manifest, not by their name (a name is only as true as whoever
-// wrote the directory). opts.Current is always kept and counts as one of
-// Keep. Nothing else is touched.
+// wrote the directory). opts.Current, which must verify, is always kept
+// and counts as one of Keep, whatever its name. Nothing else is touched.
 func Rotate(ctx context.Context, dir string, opts RotateOptions) (Rotation, error) {
 	var rot Rotation
 	if opts.Keep < 1 {
@@ -145,7 +145,13 @@ func Rotate(ctx context.Context, dir string, opts RotateOptions) (Rotation, erro
 		cands = append(cands, candidate{RotatedArchive{Path: p, Created: m.Created}, fi})
 	}
 	if current == nil {
-		return rot, fmt.Errorf("rotate: %s is not an archive named in %s", opts.Current, dir)
+		// Named otherwise (backup --to FILE), or elsewhere: still kept,
+		// and still one of Keep.
+		m, _, err := verifyFile(ctx, opts.Current)
+		if err != nil {
+			return rot, fmt.Errorf("rotate: the archive just written: %w", err)
+		}
+		current = &RotatedArchive{Path: opts.Current, Created: m.Created}
 	}
 	rot.Kept = append(rot.Kept, *current)
 	// Newest first; the name breaks ties so the order is stable.

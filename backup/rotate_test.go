@@ -134,9 +134,22 @@ func TestRotateRanksByManifest(t *testing.T) {
 	if _, err := Rotate(ctx, dir, RotateOptions{Keep: 1, StoreKind: "fs"}); err == nil {
 		t.Error("no current archive accepted")
 	}
-	// A current archive that is not one of the directory's archives.
+	// A current archive that does not verify.
 	if _, err := Rotate(ctx, dir, RotateOptions{Keep: 1, Current: filepath.Join(dir, junk), StoreKind: "fs"}); err == nil {
 		t.Error("junk as the current archive accepted")
+	}
+	// A current archive named otherwise (backup --to FILE) is kept and
+	// counts: keep 2 leaves it and the newest other.
+	named := archiveAt(t, dir, "before-upgrade.rctl.zst", base.Add(-6000*time.Hour), fsInfo)
+	rot, err = Rotate(ctx, dir, RotateOptions{Keep: 2, Current: named, StoreKind: "fs", Address: fsInfo.Address, Dir: fsInfo.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := paths(rot.Kept), []string{"before-upgrade.rctl.zst", byAge[0]}; !slices.Equal(got, want) {
+		t.Errorf("kept %v, want %v", got, want)
+	}
+	if got, want := paths(rot.Removed), []string{byAge[1], curName}; !slices.Equal(got, want) {
+		t.Errorf("removed %v, want %v", got, want)
 	}
 }
 
