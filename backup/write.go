@@ -240,8 +240,8 @@ func write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 	var line []byte
 	var hdr tar.Header
 	pax := make(map[string]string, 2)
-	// writePart archives list under tarName(name), the readers hashing
-	// each entry as they read it, beside this goroutine.
+	// writePart archives list, each entry under prefix+name, the readers
+	// hashing each entry as they read it, beside this goroutine.
 	writePart := func(list []store.Entry, prefix string, digest hash.Hash, count *int, bytes *int64) error {
 		ra := startHashingReadAhead(ctx, src, list, func(store.Entry) bool { return true })
 		defer ra.stop()
@@ -554,7 +554,8 @@ func writeFile(ctx context.Context, src Source, dir, base string, info Info, pro
 	if err != nil {
 		return "", sum, fmt.Errorf("backup: verify %s after writing: %w", tmp, err)
 	}
-	if m.ArchiveSHA256 != sum.SHA256 || m.ArchiveSize != sum.ArchiveBytes || m.Records != sum.Records || m.Bytes != sum.Bytes {
+	if m.ArchiveSHA256 != sum.SHA256 || m.ArchiveSize != sum.ArchiveBytes || m.Records != sum.Records || m.Bytes != sum.Bytes ||
+		m.Foreign != sum.ForeignArchived || m.ForeignBytes != sum.ForeignBytes {
 		return "", sum, fmt.Errorf("backup: verify %s after writing: %w", tmp, ErrReadBack)
 	}
 	if hk != nil && hk.synced != nil {
