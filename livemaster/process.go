@@ -202,11 +202,13 @@ func propertiesFile(args []string, env map[string]string) (path, source string, 
 			return path, "--properties-file", true
 		}
 	}
-	if d := env["SPARK_CONF_DIR"]; d != "" {
-		return filepath.Join(d, sparkconf.DefaultsFileName), "spark-defaults.conf (SPARK_CONF_DIR)", false
+	// Spark joins with a separator whatever the variable holds, an empty
+	// one included (SPARK_CONF_DIR= means /spark-defaults.conf).
+	if d, ok := env["SPARK_CONF_DIR"]; ok {
+		return d + "/" + sparkconf.DefaultsFileName, "spark-defaults.conf (SPARK_CONF_DIR)", false
 	}
-	if h := env["SPARK_HOME"]; h != "" {
-		return filepath.Join(h, "conf", sparkconf.DefaultsFileName), "spark-defaults.conf (SPARK_HOME)", false
+	if h, ok := env["SPARK_HOME"]; ok {
+		return h + "/conf/" + sparkconf.DefaultsFileName, "spark-defaults.conf (SPARK_HOME)", false
 	}
 	return "", "", false
 }
