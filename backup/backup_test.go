@@ -327,7 +327,7 @@ func TestWriteFileCatchesDamage(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			_, err := writeFile(context.Background(), newStreamSource(2000, 2600), filepath.Join(dir, "a.rctl.zst"), testInfo, nil, &c.hk)
+			_, err := writePath(context.Background(), newStreamSource(2000, 2600), filepath.Join(dir, "a.rctl.zst"), testInfo, nil, &c.hk)
 			var de *DamageError
 			if !errors.As(err, &de) || !errors.Is(err, c.want) || c.not != nil && errors.Is(err, c.not) {
 				t.Fatalf("got %v, want a *DamageError matching %v", err, c.want)
@@ -362,45 +362,6 @@ func TestVanishedRecord(t *testing.T) {
 	}
 	if _, err := Verify(context.Background(), bytes.NewReader(data)); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestRotate(t *testing.T) {
-	dir := t.TempDir()
-	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	var zk, fs []string
-	for i := range 5 {
-		n, _ := ArchiveName("zk", base.Add(time.Duration(i)*time.Hour))
-		zk = append(zk, n)
-		n, _ = ArchiveName("fs", base.Add(time.Duration(i)*24*time.Hour))
-		fs = append(fs, n)
-	}
-	others := []string{"notes.txt", "recoverctl-zk-20200101T000000Z.rctl.zst.tmp-123",
-		".recoverctl-zk-20200101T000000Z.rctl.zst.tmp-9", "recoverctl-zk-2020.rctl.zst", "recoverctl-ZK-20200101T000000Z.rctl.zst"}
-	// Write in shuffled order so that order on disk cannot decide.
-	all := append(append(slices.Clone(others), zk...), fs...)
-	rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
-	for _, n := range all {
-		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Mkdir(filepath.Join(dir, "recoverctl-zk-19990101T000000Z.rctl.zst"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	removed, err := Rotate(dir, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(removed) != 6 {
-		t.Fatalf("removed %v", removed)
-	}
-	want := append(append(slices.Clone(others), zk[3:]...), fs[3:]...)
-	want = append(want, "recoverctl-zk-19990101T000000Z.rctl.zst")
-	slices.Sort(want)
-	assertDir(t, dir, want...)
-	if _, err := Rotate(dir, 0); err == nil {
-		t.Fatal("keep 0 accepted")
 	}
 }
 

@@ -7,7 +7,7 @@
 // It never prints: progress goes to a Progress callback handed in by the
 // command. It does not know which store it talks to (the command hands it a
 // store.Store), and it never half-writes: archives are written under a
-// temporary name, verified, then renamed, and a restore verifies the whole
+// temporary name, verified, then linked to their final name, and a restore verifies the whole
 // archive before its first write.
 package backup
 
@@ -15,6 +15,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // FormatVersion is the archive format this package writes and reads.
@@ -33,6 +34,11 @@ const (
 
 	// manifestName cannot be a record name: record names never contain '/'.
 	manifestName = ".recoverctl/manifest.json"
+	// foreignPrefix names the entries of the foreign part (FORMAT.md): an
+	// entry that is no Spark record, kept only because prune deleted it.
+	// The '/' keeps it apart from every record, and Records, Entries and
+	// so restore never see it.
+	foreignPrefix = ".recoverctl/foreign/"
 
 	// PAX keys carried by each record entry.
 	paxSHA256 = "RECOVERCTL.sha256"
@@ -45,7 +51,9 @@ const (
 	// ZooKeeper refuses more than about 1 MB per znode.
 	MaxRecordSize = 64 << 20
 	maxManifest   = 4 << 20
-	maxNameLen    = 1024
+	// MaxNameLen is the longest record name an archive holds: a name must
+	// fit one file name (NAME_MAX) to be restored into a directory.
+	MaxNameLen = 255
 	// Decoder caps (zstd.WithDecoderMaxWindow / WithDecoderMaxMemory).
 	maxWindow    = 8 << 20
 	maxDecodeMem = 128 << 20
@@ -66,6 +74,10 @@ var (
 	ErrReadBack        = errors.New("read-back after restore does not match archive")
 	ErrArchiveExists   = errors.New("archive file already exists")
 	ErrArchiveModified = errors.New("archive changed since the restore plan was made")
+	// ErrBadName means an archive holds an entry whose name Spark does
+	// not write (nor the format itself): verify and restore refuse it.
+	// It comes wrapped in a *DamageError naming the entry and its offset.
+	ErrBadName = errors.New("entry name is no Spark record name")
 )
 
 // DamageError says what is wrong with an archive and where. Record is the
@@ -82,10 +94,23 @@ type DamageError struct {
 
 func (e *DamageError) Error() string {
 	s := fmt.Sprintf("archive damaged at byte %d", e.Offset)
+	if e.Err == ErrBadName {
+		s = fmt.Sprintf("archive refused at byte %d", e.Offset)
+	}
 	if e.Record != "" {
-		s += " in record " + e.Record
+		s += " in entry " + printableName(e.Record)
 	}
 	return s + ": " + e.What
+}
+
+// printableName is name as it may reach a terminal: quoted with escapes
+// when it holds anything but printable characters (a crafted archive's
+// entry names are attacker-chosen).
+func printableName(name string) string {
+	if q := strconv.Quote(name); q[1:len(q)-1] != name {
+		return q
+	}
+	return name
 }
 
 // Unwrap returns the precise sentinel.

@@ -12,6 +12,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -94,6 +95,9 @@ type scan struct {
 	visit    func(Entry, []byte) error
 	withData bool
 	record   string // record being read, for DamageError
+	// visitForeign, if not nil, sees each entry of the foreign part as
+	// visit sees records; visit never does.
+	visitForeign func(Entry, []byte) error
 }
 
 func (sc *scan) damage(what string, args ...any) *DamageError {
@@ -101,7 +105,10 @@ func (sc *scan) damage(what string, args ...any) *DamageError {
 }
 
 func runScan(ctx context.Context, r io.Reader, visit func(Entry, []byte) error, withData bool) (*Manifest, error) {
-	sc := &scan{s: newSplitter(r), visit: visit, withData: withData}
+	return runScanner(ctx, &scan{s: newSplitter(r), visit: visit, withData: withData})
+}
+
+func runScanner(ctx context.Context, sc *scan) (*Manifest, error) {
 	m, headerOK, err := sc.stream(ctx)
 	return sc.finish(ctx, m, headerOK, err)
 }
@@ -143,6 +150,11 @@ func (sc *scan) stream(ctx context.Context) (*Manifest, bool, error) {
 	var prev string
 	var count int
 	var bytes int64
+	// The foreign part follows the records (FORMAT.md).
+	var foreignDigest hash.Hash
+	var prevForeign string
+	var foreignCount int
+	var foreignBytes int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, true, err
@@ -184,10 +196,30 @@ func (sc *scan) stream(ctx context.Context) (*Manifest, bool, error) {
 				return nil, true, sc.damage("manifest lists %d records (%d bytes), archive holds %d (%d bytes) or their digest differs",
 					m.Records, m.Bytes, count, bytes)
 			}
+			wantForeign := ""
+			if foreignDigest != nil {
+				wantForeign = hex.EncodeToString(foreignDigest.Sum(nil))
+			}
+			if m.Foreign != foreignCount || m.ForeignBytes != foreignBytes || m.ForeignSHA256 != wantForeign {
+				return nil, true, sc.damage("manifest lists %d foreign entries (%d bytes), archive holds %d (%d bytes) or their digest differs",
+					m.Foreign, m.ForeignBytes, foreignCount, foreignBytes)
+			}
 			return m, true, nil
 		}
-		sc.record = hdr.Name
-		e, err := sc.entry(hdr, prev)
+		name, foreign := strings.CutPrefix(hdr.Name, foreignPrefix)
+		sc.record = name
+		var e Entry
+		if foreign {
+			if foreignDigest == nil {
+				foreignDigest = sha256.New()
+			}
+			e, err = sc.entry(hdr, name, prevForeign, true)
+		} else {
+			if foreignDigest != nil {
+				return nil, true, sc.damage("record after the foreign part")
+			}
+			e, err = sc.entry(hdr, name, prev, false)
+		}
 		if err != nil {
 			return nil, true, err
 		}
@@ -211,10 +243,22 @@ func (sc *scan) stream(ctx context.Context) (*Manifest, bool, error) {
 			return nil, true, sc.damage("record bytes do not match their SHA-256")
 		}
 		line = appendDigestLine(line[:0], e.Name, e.Size, e.SHA256)
+		if foreign {
+			foreignDigest.Write(line)
+			foreignCount++
+			foreignBytes += e.Size
+			prevForeign = name
+			if sc.visitForeign != nil {
+				if err := sc.visitForeign(e, data); err != nil {
+					return nil, true, err
+				}
+			}
+			continue
+		}
 		digest.Write(line)
 		count++
 		bytes += e.Size
-		prev = hdr.Name
+		prev = name
 		if sc.visit != nil {
 			if err := sc.visit(e, data); err != nil {
 				return nil, true, err
@@ -223,16 +267,25 @@ func (sc *scan) stream(ctx context.Context) (*Manifest, bool, error) {
 	}
 }
 
-func (sc *scan) entry(hdr *tar.Header, prev string) (Entry, error) {
+// entry checks one entry's header; name is its record name (the tar name
+// without foreignPrefix for the foreign part).
+func (sc *scan) entry(hdr *tar.Header, name, prev string, foreign bool) (Entry, error) {
 	var e Entry
-	if err := checkName(hdr.Name); err != nil {
-		return e, sc.damage("bad record name: %v", err)
+	if foreign {
+		if err := checkName(name); err != nil {
+			return e, sc.badName("foreign entry name refused: %v", err)
+		}
+		if kind, _ := store.ParseName(name); kind != store.KindForeign {
+			return e, sc.badName("a Spark record name in the foreign part")
+		}
+	} else if err := checkRecordName(name); err != nil {
+		return e, sc.badName("not a name Spark writes (%v); an archive holds only app_, driver_ and worker_ records and the format's own .recoverctl/ entries", err)
 	}
 	if hdr.Typeflag != tar.TypeReg {
 		return e, sc.damage("entry type %q is not a record", hdr.Typeflag)
 	}
-	if hdr.Name <= prev {
-		return e, sc.damage("record out of order or repeated after %q", prev)
+	if name <= prev {
+		return e, sc.damage("entry out of order or repeated after %s", printableName(prev))
 	}
 	if hdr.Size < 0 || hdr.Size > MaxRecordSize {
 		return e, sc.damage("record size %d outside 0..%d", hdr.Size, MaxRecordSize)
@@ -256,9 +309,17 @@ func (sc *scan) entry(hdr *tar.Header, prev string) (Entry, error) {
 	if modTime.Equal(time.Unix(0, 0)) {
 		modTime = time.Time{}
 	}
-	kind, id := store.ParseName(hdr.Name)
-	e.Entry = store.Entry{Name: hdr.Name, Kind: kind, ID: id, Size: hdr.Size, ModTime: modTime, ACL: acl}
+	kind, id := store.ParseName(name)
+	e.Entry = store.Entry{Name: name, Kind: kind, ID: id, Size: hdr.Size, ModTime: modTime, ACL: acl}
 	return e, nil
+}
+
+// badName is a damage of kind ErrBadName: the archive may be intact (its
+// footer matches), but it holds what no Spark Master wrote.
+func (sc *scan) badName(what string, args ...any) *DamageError {
+	d := sc.damage(what, args...)
+	d.Err = ErrBadName
+	return d
 }
 
 func (sc *scan) manifest(tr *tar.Reader, hdr *tar.Header) (*Manifest, error) {
@@ -477,6 +538,28 @@ func (a *Archive) Entries(ctx context.Context) iter.Seq2[Entry, error] {
 		}, false)
 		if err != nil && err != errStop {
 			yield(Entry{}, err)
+		}
+	}
+}
+
+// Foreign yields each entry of the archive's foreign part (FORMAT.md)
+// with its bytes, checked like Records. Restore never writes these back;
+// they are for a person (or a future explicit flag) to look at.
+func (a *Archive) Foreign(ctx context.Context) iter.Seq2[store.Record, error] {
+	return func(yield func(store.Record, error) bool) {
+		sc := &scan{s: newSplitter(io.NewSectionReader(a.r, 0, a.size)), withData: true,
+			visitForeign: func(e Entry, data []byte) error {
+				if !yield(store.Record{Entry: e.Entry, Data: data}, nil) {
+					return errStop
+				}
+				return nil
+			}}
+		m, err := runScanner(ctx, sc)
+		if err == nil && m.ArchiveSHA256 != a.manifest.ArchiveSHA256 {
+			err = ErrArchiveModified
+		}
+		if err != nil && err != errStop {
+			yield(store.Record{}, err)
 		}
 	}
 }

@@ -13,10 +13,12 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -37,9 +39,11 @@ type Info struct {
 	Settings  map[string]string // Spark settings found (spark.deploy.*), as the caller read them
 	Version   string            // recoverctl version
 	Time      time.Time         // when the backup started; zero means now
-	// IncludeForeign archives entries that are no Spark record too. Only
-	// prune sets it, to keep what it deletes (--foreign); a restore of such
-	// an archive puts them back like any record.
+	// IncludeForeign archives entries that are no Spark record too, in
+	// the archive's foreign part. Only prune sets it, to keep what it
+	// deletes (--foreign). Restore never writes the foreign part back
+	// (Archive.Foreign reads it); a foreign name that could escape a
+	// directory (FORMAT.md) fails the backup.
 	IncludeForeign bool
 }
 
@@ -61,6 +65,13 @@ type Manifest struct {
 	// order: "<name> <size> <sha256 hex>\n". It ties the manifest to the
 	// entries independently of the footer.
 	RecordsSHA256 string `json:"records_sha256"`
+	// The foreign part (FORMAT.md): entries that are no Spark record,
+	// archived only by prune, which deletes them. ForeignSHA256 digests
+	// them as RecordsSHA256 digests the records. Restore never writes
+	// them back.
+	Foreign       int    `json:"foreign,omitempty"`
+	ForeignBytes  int64  `json:"foreign_bytes,omitempty"`
+	ForeignSHA256 string `json:"foreign_sha256,omitempty"`
 
 	// Filled in by Verify; not stored in the manifest.
 	ArchiveSize   int64    `json:"-"`
@@ -105,13 +116,17 @@ func (p Progress) report(e Event) {
 
 // Summary says what Write did.
 type Summary struct {
-	Records      int
-	Bytes        int64 // record bytes before compression
-	ArchiveBytes int64 // archive size, footer included
-	SHA256       [32]byte
-	Foreign      []string // entries that are not Spark records: reported, not archived
-	Vanished     []string // listed, then gone before they could be read
-	Duration     time.Duration
+	Records int
+	Bytes   int64 // record bytes before compression
+	// ForeignArchived and ForeignBytes count the foreign part
+	// (Info.IncludeForeign).
+	ForeignArchived int
+	ForeignBytes    int64
+	ArchiveBytes    int64 // archive size, footer included
+	SHA256          [32]byte
+	Foreign         []string // entries that are not Spark records: reported, not archived
+	Vanished        []string // listed, then gone before they could be read
+	Duration        time.Duration
 }
 
 // countingHash hashes and counts every byte written to w.
@@ -146,6 +161,9 @@ type hooks struct {
 	stream func(io.Writer) io.Writer
 	// synced runs on the temporary file after its fsync.
 	synced func(*os.File) error
+	// claim runs after the archive is checked, before its name is
+	// claimed: what it creates stands for a file that appears meanwhile.
+	claim func()
 }
 
 func write(ctx context.Context, src Source, w io.Writer, info Info, progress Progress, hk *hooks) (Summary, error) {
@@ -164,20 +182,29 @@ func write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 		entries = slices.Clone(entries)
 		slices.SortFunc(entries, byName)
 	}
-	total := 0
+	// Spark records first, then (prune only) the foreign part: FORMAT.md.
+	var recs, foreign []store.Entry
 	for i, e := range entries {
 		if i > 0 && entries[i-1].Name == e.Name {
-			return sum, fmt.Errorf("backup: store lists %s twice", e.Name)
+			return sum, fmt.Errorf("backup: store lists %s twice", printableName(e.Name))
 		}
-		if kind, _ := store.ParseName(e.Name); kind == store.KindForeign && !info.IncludeForeign {
-			sum.Foreign = append(sum.Foreign, e.Name)
+		if kind, _ := store.ParseName(e.Name); kind == store.KindForeign {
+			if !info.IncludeForeign {
+				sum.Foreign = append(sum.Foreign, e.Name)
+				continue
+			}
+			if err := checkName(e.Name); err != nil {
+				return sum, fmt.Errorf("backup: foreign entry %s cannot be archived: %w", printableName(e.Name), err)
+			}
+			foreign = append(foreign, e)
 			continue
 		}
 		if err := checkName(e.Name); err != nil {
-			return sum, fmt.Errorf("backup: record name %q: %w", e.Name, err)
+			return sum, fmt.Errorf("backup: record name %s: %w", printableName(e.Name), err)
 		}
-		total++
+		recs = append(recs, e)
 	}
+	total := len(recs) + len(foreign)
 
 	out := &countingHash{w: w, h: sha256.New()}
 	if _, err := out.Write(appendHeader(nil)); err != nil {
@@ -198,66 +225,75 @@ func write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 	defer zw.Close()
 	tw := tar.NewWriter(zw)
 	digest := sha256.New()
+	var foreignDigest hash.Hash
+	if len(foreign) > 0 {
+		foreignDigest = sha256.New()
+	}
 
-	// One digest line, tar.Header and PAX map serve every record
+	// One digest line, tar.Header and PAX map serve every entry
 	// (tar.Writer copies what it needs in WriteHeader).
 	var line []byte
 	var hdr tar.Header
 	pax := make(map[string]string, 2)
-	var names []string
-	byEntry := make(map[string]store.Entry, total)
-	for _, e := range entries {
-		if kind, _ := store.ParseName(e.Name); kind == store.KindForeign && !info.IncludeForeign {
-			continue
+	// writePart archives list, each entry under prefix+name, in list
+	// (name) order, read with the store's fastest read.
+	writePart := func(list []store.Entry, prefix string, digest hash.Hash, count *int, bytes *int64) error {
+		names := make([]string, len(list))
+		byName := make(map[string]store.Entry, len(list))
+		for i, e := range list {
+			names[i] = e.Name
+			byName[e.Name] = e
 		}
-		names = append(names, e.Name)
-		byEntry[e.Name] = e
-	}
-	err = store.ScanOrdered(ctx, src, names, func(rec store.Record, err error) error {
-		e := byEntry[rec.Name]
-		if errors.Is(err, store.ErrNotFound) {
-			sum.Vanished = append(sum.Vanished, e.Name)
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("backup: read %s: %w", e.Name, err)
-		}
-		if len(rec.Data) > MaxRecordSize {
-			return fmt.Errorf("backup: %s is %d bytes, more than the %d an archive record may hold",
-				e.Name, len(rec.Data), MaxRecordSize)
-		}
-		h := sha256.Sum256(rec.Data)
-		modTime, acl := rec.ModTime, rec.ACL
-		if modTime.IsZero() {
-			modTime = e.ModTime
-		}
-		if acl == nil {
-			acl = e.ACL
-		}
-		var aclJSON string
-		if len(acl) > 0 {
-			b, err := json.Marshal(acl)
-			if err != nil {
-				return fmt.Errorf("backup: %s: %w", e.Name, err)
+		return store.ScanOrdered(ctx, src, names, func(rec store.Record, err error) error {
+			e := byName[rec.Name]
+			if errors.Is(err, store.ErrNotFound) {
+				sum.Vanished = append(sum.Vanished, e.Name)
+				return nil
 			}
-			aclJSON = string(b)
-		}
-		setRecordHeader(&hdr, pax, e.Name, int64(len(rec.Data)), modTime, aclJSON, h)
-		err = tw.WriteHeader(&hdr)
-		if err == nil {
-			_, err = tw.Write(rec.Data)
-		}
-		if err != nil {
-			return fmt.Errorf("backup: write %s: %w", e.Name, err)
-		}
-		line = appendDigestLine(line[:0], e.Name, int64(len(rec.Data)), h)
-		digest.Write(line)
-		sum.Records++
-		sum.Bytes += int64(len(rec.Data))
-		progress.report(Event{Phase: PhaseBackup, Record: e.Name, Done: sum.Records, Total: total, Bytes: sum.Bytes})
-		return nil
-	})
-	if err != nil {
+			if err != nil {
+				return fmt.Errorf("backup: read %s: %w", printableName(e.Name), err)
+			}
+			if len(rec.Data) > MaxRecordSize {
+				return fmt.Errorf("backup: %s is %d bytes, more than the %d an archive record may hold",
+					printableName(e.Name), len(rec.Data), MaxRecordSize)
+			}
+			h := sha256.Sum256(rec.Data)
+			modTime, acl := rec.ModTime, rec.ACL
+			if modTime.IsZero() {
+				modTime = e.ModTime
+			}
+			if acl == nil {
+				acl = e.ACL
+			}
+			var aclJSON string
+			if len(acl) > 0 {
+				b, err := json.Marshal(acl)
+				if err != nil {
+					return fmt.Errorf("backup: %s: %w", printableName(e.Name), err)
+				}
+				aclJSON = string(b)
+			}
+			setRecordHeader(&hdr, pax, prefix+e.Name, int64(len(rec.Data)), modTime, aclJSON, h)
+			err = tw.WriteHeader(&hdr)
+			if err == nil {
+				_, err = tw.Write(rec.Data)
+			}
+			if err != nil {
+				return fmt.Errorf("backup: write %s: %w", printableName(e.Name), err)
+			}
+			line = appendDigestLine(line[:0], e.Name, int64(len(rec.Data)), h)
+			digest.Write(line)
+			*count++
+			*bytes += int64(len(rec.Data))
+			done := sum.Records + sum.ForeignArchived
+			progress.report(Event{Phase: PhaseBackup, Record: e.Name, Done: done, Total: total, Bytes: sum.Bytes + sum.ForeignBytes})
+			return nil
+		})
+	}
+	if err := writePart(recs, "", digest, &sum.Records, &sum.Bytes); err != nil {
+		return sum, err
+	}
+	if err := writePart(foreign, foreignPrefix, foreignDigest, &sum.ForeignArchived, &sum.ForeignBytes); err != nil {
 		return sum, err
 	}
 
@@ -272,6 +308,10 @@ func write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 		Records:       sum.Records,
 		Bytes:         sum.Bytes,
 		RecordsSHA256: hex.EncodeToString(digest.Sum(nil)),
+	}
+	if sum.ForeignArchived > 0 {
+		m.Foreign, m.ForeignBytes = sum.ForeignArchived, sum.ForeignBytes
+		m.ForeignSHA256 = hex.EncodeToString(foreignDigest.Sum(nil))
 	}
 	mb, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -326,56 +366,166 @@ func setRecordHeader(hdr *tar.Header, pax map[string]string, name string, size i
 }
 
 // checkName refuses names that could not round-trip through a store or
-// that could escape a directory when restored to one.
+// that could escape a directory when restored to one: what FORMAT.md's
+// "Names" section says of every entry. Record names must also parse as a
+// Spark record (checkRecordName).
 func checkName(name string) error {
 	switch {
 	case name == "" || name == "." || name == "..":
 		return errors.New("empty or dot name")
-	case len(name) > maxNameLen:
-		return errors.New("name too long")
+	case len(name) > MaxNameLen:
+		return fmt.Errorf("name is %d bytes, more than the %d a file name may hold", len(name), MaxNameLen)
 	case !utf8.ValidString(name):
 		return errors.New("name is not UTF-8")
 	}
-	for i := 0; i < len(name); i++ {
-		if name[i] == '/' || name[i] == '\\' || name[i] < 0x20 {
-			return fmt.Errorf("name holds byte %s", strconv.QuoteRune(rune(name[i])))
+	for i, r := range name {
+		if r == '/' || r == '\\' || r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) {
+			return fmt.Errorf("name holds %s at byte %d", strconv.QuoteRune(r), i)
 		}
 	}
 	return nil
 }
 
+// checkRecordName accepts only what Spark writes: app_, driver_ or worker_
+// and a non-empty id, within checkName's rules.
+func checkRecordName(name string) error {
+	if kind, _ := store.ParseName(name); kind == store.KindForeign {
+		return errors.New("not app_, driver_ or worker_ and an id")
+	}
+	return checkName(name)
+}
+
 // WriteFile writes an archive to path atomically: into a temporary file in
 // the same directory (mode 0600), verified, fsynced, checked by reading it
-// back, then renamed to path and the directory fsynced. It refuses to
-// replace an existing file. On error or cancellation nothing is left behind.
+// back, then given its final name with a hard link (which fails, rather
+// than replaces, when the name exists: ErrArchiveExists), the temporary
+// name removed and the directory fsynced. On error or cancellation nothing
+// is left behind.
 //
 // The verification runs while the archive is written: a goroutine runs
 // Verify on a copy of the bytes going to the file, and its result must
 // match what Write reports. Reading the fsynced file back then shows that
 // it holds exactly those bytes: its SHA-256 must be the one the footer
 // records, which Verify checked against the archive the file should hold.
-func WriteFile(ctx context.Context, src Source, path string, info Info, progress Progress) (sum Summary, err error) {
-	return writeFile(ctx, src, path, info, progress, nil)
+func WriteFile(ctx context.Context, src Source, path string, info Info, progress Progress) (Summary, error) {
+	return writePath(ctx, src, path, info, progress, nil)
 }
 
-func writeFile(ctx context.Context, src Source, path string, info Info, progress Progress, hk *hooks) (sum Summary, err error) {
+func writePath(ctx context.Context, src Source, path string, info Info, progress Progress, hk *hooks) (Summary, error) {
+	// Only a quick refusal before the work: the link is what guards.
 	if _, err := os.Lstat(path); err == nil {
-		return sum, fmt.Errorf("backup: %s: %w", path, ErrArchiveExists)
+		return Summary{}, fmt.Errorf("backup: %s: %w", path, ErrArchiveExists)
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	_, sum, err := writeFile(ctx, src, filepath.Dir(path), filepath.Base(path), info, progress, hk,
+		func(tmp string) (string, error) { return path, claim(tmp, path) })
+	return sum, err
+}
+
+// maxNameTries bounds the names WriteDir tries: ArchiveName, then -1 up to
+// -(maxNameTries-1).
+const maxNameTries = 1000
+
+// WriteDir writes an archive into dir like WriteFile, named
+// ArchiveName(info.StoreKind, info.Time), or when that name is taken the
+// first free of the same name with -1, -2, ... before the suffix (the
+// time in the name stays the backup's own). Each name is claimed with a
+// hard link, so a name that appears meanwhile is never replaced: the next
+// one is tried. It returns the path written.
+func WriteDir(ctx context.Context, src Source, dir string, info Info, progress Progress) (string, Summary, error) {
+	if info.Time.IsZero() {
+		info.Time = time.Now()
+	}
+	return writeDir(ctx, src, dir, info, progress, nil)
+}
+
+func writeDir(ctx context.Context, src Source, dir string, info Info, progress Progress, hk *hooks) (string, Summary, error) {
+	first, err := ArchiveName(info.StoreKind, info.Time)
 	if err != nil {
-		return sum, fmt.Errorf("backup: %w", err)
+		return "", Summary{}, fmt.Errorf("backup: %w", err)
+	}
+	return writeFile(ctx, src, dir, first, info, progress, hk, func(tmp string) (string, error) {
+		for i := range maxNameTries {
+			p := filepath.Join(dir, numberedName(first, i))
+			err := claim(tmp, p)
+			if !errors.Is(err, ErrArchiveExists) {
+				return p, err
+			}
+		}
+		return "", fmt.Errorf("backup: %s and %d numbered names after it: %w",
+			filepath.Join(dir, first), maxNameTries-1, ErrArchiveExists)
+	})
+}
+
+// FreeArchivePath returns the first of ArchiveName(kind, t) and its
+// numbered names (as WriteDir tries them) that does not exist in dir yet.
+// The name is only a proposal: WriteFile claims it with a hard link, so if
+// it is taken meanwhile the write fails with ErrArchiveExists and replaces
+// nothing. WriteDir retries instead.
+func FreeArchivePath(dir, kind string, t time.Time) (string, error) {
+	first, err := ArchiveName(kind, t)
+	if err != nil {
+		return "", err
+	}
+	for i := range maxNameTries {
+		p := filepath.Join(dir, numberedName(first, i))
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			return p, nil
+		} else if err != nil {
+			return "", fmt.Errorf("backup: %w", err)
+		}
+	}
+	return "", fmt.Errorf("backup: %s and %d numbered names after it: %w",
+		filepath.Join(dir, first), maxNameTries-1, ErrArchiveExists)
+}
+
+// numberedName is the i-th name tried for an archive named first: first
+// itself, then with -i before the suffix.
+func numberedName(first string, i int) string {
+	if i == 0 {
+		return first
+	}
+	return strings.TrimSuffix(first, nameSuffix) + "-" + strconv.Itoa(i) + nameSuffix
+}
+
+// claim gives the verified temporary file tmp the name path: a hard link
+// fails on an existing name (a rename would replace it), then tmp goes.
+func claim(tmp, path string) error {
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("backup: %s: %w", path, ErrArchiveExists)
+		}
+		return fmt.Errorf("backup: name the archive %s (the archive directory's file system must support hard links): %w", path, err)
+	}
+	if err := os.Remove(tmp); err != nil {
+		return fmt.Errorf("backup: archive written to %s, but its temporary name %s stays: %w", path, tmp, err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("backup: fsync %s: %w", filepath.Dir(path), err)
+	}
+	return nil
+}
+
+// writeFile writes the archive to a temporary file in dir named after
+// base, checks it, and hands it to name, which claims a final name for it
+// and returns that name.
+func writeFile(ctx context.Context, src Source, dir, base string, info Info, progress Progress, hk *hooks,
+	name func(tmp string) (string, error)) (path string, sum Summary, err error) {
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return "", sum, fmt.Errorf("backup: %w", err)
 	}
 	tmp := f.Name()
+	closed := false
 	defer func() {
-		if err != nil {
+		if !closed {
 			f.Close()
+		}
+		if err != nil {
 			os.Remove(tmp)
 		}
 	}()
 	if err := f.Chmod(0o600); err != nil {
-		return sum, fmt.Errorf("backup: %w", err)
+		return "", sum, fmt.Errorf("backup: %w", err)
 	}
 	bw := bufio.NewWriterSize(f, 256<<10)
 	check := startCheck(ctx)
@@ -386,45 +536,45 @@ func writeFile(ctx context.Context, src Source, path string, info Info, progress
 	sum, err = write(ctx, src, w, info, progress, hk)
 	if err != nil {
 		check.wait()
-		return sum, err
+		return "", sum, err
 	}
 	if err := bw.Flush(); err != nil {
 		check.wait()
-		return sum, fmt.Errorf("backup: write %s: %w", tmp, err)
+		return "", sum, fmt.Errorf("backup: write %s: %w", tmp, err)
 	}
 	// The check catches up while the file is synced.
 	if err := f.Sync(); err != nil {
 		check.wait()
-		return sum, fmt.Errorf("backup: fsync %s: %w", tmp, err)
+		return "", sum, fmt.Errorf("backup: fsync %s: %w", tmp, err)
 	}
 	m, err := check.wait()
 	if err != nil {
-		return sum, fmt.Errorf("backup: verify %s after writing: %w", tmp, err)
+		return "", sum, fmt.Errorf("backup: verify %s after writing: %w", tmp, err)
 	}
-	if m.ArchiveSHA256 != sum.SHA256 || m.ArchiveSize != sum.ArchiveBytes || m.Records != sum.Records || m.Bytes != sum.Bytes {
-		return sum, fmt.Errorf("backup: verify %s after writing: %w", tmp, ErrReadBack)
+	if m.ArchiveSHA256 != sum.SHA256 || m.ArchiveSize != sum.ArchiveBytes || m.Records != sum.Records || m.Bytes != sum.Bytes ||
+		m.Foreign != sum.ForeignArchived || m.ForeignBytes != sum.ForeignBytes {
+		return "", sum, fmt.Errorf("backup: verify %s after writing: %w", tmp, ErrReadBack)
 	}
 	if hk != nil && hk.synced != nil {
 		if err := hk.synced(f); err != nil {
-			return sum, err
+			return "", sum, err
 		}
 	}
 	if err := readBack(ctx, f, sum); err != nil {
-		return sum, fmt.Errorf("backup: verify %s after writing: %w", tmp, err)
+		return "", sum, fmt.Errorf("backup: verify %s after writing: %w", tmp, err)
 	}
+	closed = true
 	if err := f.Close(); err != nil {
-		return sum, fmt.Errorf("backup: close %s: %w", tmp, err)
+		return "", sum, fmt.Errorf("backup: close %s: %w", tmp, err)
 	}
-	if _, err := os.Lstat(path); err == nil {
-		return sum, fmt.Errorf("backup: %s: %w", path, ErrArchiveExists)
+	if hk != nil && hk.claim != nil {
+		hk.claim()
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return sum, fmt.Errorf("backup: %w", err)
+	path, err = name(tmp)
+	if err != nil {
+		return "", sum, err
 	}
-	if err := syncDir(dir); err != nil {
-		return sum, fmt.Errorf("backup: fsync %s: %w", dir, err)
-	}
-	return sum, nil
+	return path, sum, nil
 }
 
 // readBack reads the written file and checks that it is the archive Write

@@ -12,14 +12,16 @@
 //   - Directory store: a Master answering at a --master address, checked as
 //     its web UI's /json (a "status" of ALIVE, RECOVERING,
 //     COMPLETING_RECOVERY or STANDBY); an address that accepts a TCP
-//     connection but does not speak HTTP is taken to be the Master's RPC
-//     port (spark://host:7077) and counts as live too. And, on this host, a
-//     java process whose command line names
-//     org.apache.spark.deploy.master.Master with
-//     -Dspark.deploy.recoveryDirectory=<the same directory>, found in
-//     /proc/<pid>/cmdline, or in the SPARK_MASTER_OPTS,
-//     SPARK_DAEMON_JAVA_OPTS or JAVA_TOOL_OPTIONS of its environment
-//     (/proc/<pid>/environ), which is where spark-daemon.sh leaves them.
+//     connection but does not answer HTTP, or does not answer at all within
+//     the timeout, is taken to be a Master (its RPC port, spark://host:7077,
+//     or a Master too busy to answer) and counts as live too. Only an
+//     address that refuses or cannot be reached counts as no Master.
+//   - And, on this host, a process whose command line names
+//     org.apache.spark.deploy.master.Master and whose recovery directory,
+//     worked out the way Spark configures the Master (see CheckProcesses),
+//     is the same directory. A Master process whose directory cannot be
+//     worked out (its environment, working directory or properties file
+//     cannot be read) counts as holding every directory: fail closed.
 //
 // It is not a lock against Spark: a Master started after the check is not
 // seen. Two recoverctl writers are kept apart by LockDir, an advisory
@@ -28,7 +30,6 @@
 package livemaster
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,10 +37,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -78,8 +76,9 @@ type Result struct {
 	Holders []Holder `json:"holders"`
 	Checked []string `json:"checked"`
 	// Notes are things seen that are not proof of a live Master (an
-	// unreachable --master address, a Master process whose recovery
-	// directory could not be read).
+	// unreachable --master address, a Master process that sets no
+	// recovery directory). A Master process whose directory cannot be
+	// worked out is a holder, not a note.
 	Notes []string `json:"notes,omitempty"`
 }
 
@@ -142,7 +141,8 @@ type DirOptions struct {
 	ProcRoot string
 	// Timeout bounds the network check; 0 means 3 s.
 	Timeout time.Duration
-	// HTTPClient is used for /json; nil means a client with Timeout.
+	// HTTPClient is used for /json, within Timeout; nil means a client
+	// that connects directly (no proxy).
 	HTTPClient *http.Client
 }
 
@@ -170,11 +170,15 @@ func CheckDir(ctx context.Context, dir string, opts DirOptions) (Result, error) 
 var masterStatuses = []string{"ALIVE", "STANDBY", "RECOVERING", "COMPLETING_RECOVERY"}
 
 // CheckAddress asks the Master at addr. An http address (or a bare
-// host:port) is asked for /json; a Master status there is live. If the
-// address accepts connections but does not answer HTTP, it is taken as the
-// Master's RPC port and counts as live. A spark:// address is only
-// connected to. An address that refuses connections or times out is a
-// note, not a holder.
+// host:port) is asked for /json; a Master status there is live. An address
+// that accepts the TCP connection counts as live unless it answers HTTP as
+// something other than a running Master: one that does not speak HTTP is
+// taken as the Master's RPC port, and one that says nothing within the
+// timeout as a Master too busy (or too stopped) to answer, which must not
+// pass for a dead one. A spark:// address is only connected to. Only an
+// address that refuses the connection or cannot be reached within the
+// timeout is a note rather than a holder. The whole check ends within the
+// timeout.
 func CheckAddress(ctx context.Context, addr string, opts DirOptions) (Result, error) {
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -194,41 +198,57 @@ func CheckAddress(ctx context.Context, addr string, opts DirOptions) (Result, er
 	if _, _, err := net.SplitHostPort(hostport); err != nil {
 		return res, fmt.Errorf("--master %q: %w", addr, err)
 	}
-	if rpcOnly {
-		res.Checked = append(res.Checked, "Master RPC port "+hostport+" (TCP connect)")
-		if ok, err := tcpAccepts(ctx, hostport, timeout); ok {
-			res.Holders = append(res.Holders, Holder{Kind: KindRPC, Addr: hostport,
-				Detail: "Master RPC port " + hostport + " accepts connections"})
-		} else {
-			res.Notes = append(res.Notes, fmt.Sprintf("no Master at %s: %v", hostport, err))
-		}
-		return res, nil
-	}
-	res.Checked = append(res.Checked, "Master web UI http://"+hostport+"/json")
-	client := opts.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: timeout}
-	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if rpcOnly {
+		res.Checked = append(res.Checked, "Master RPC port "+hostport+" (TCP connect)")
+	} else {
+		res.Checked = append(res.Checked, "Master web UI http://"+hostport+"/json")
+	}
+	// Connecting first tells "nothing listens" from "something listens".
+	var d net.Dialer
+	c, err := d.DialContext(cctx, "tcp", hostport)
+	if err != nil {
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("check for a live Master at %s: %w", hostport, ctx.Err())
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("no Master at %s: %v", hostport, err))
+		return res, nil
+	}
+	c.Close()
+	if rpcOnly {
+		res.Holders = append(res.Holders, Holder{Kind: KindRPC, Addr: hostport,
+			Detail: "Master RPC port " + hostport + " accepts connections"})
+		return res, nil
+	}
+	client := opts.HTTPClient
+	if client == nil {
+		// No proxy: the Master is asked directly, as the user named it.
+		client = &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	}
 	req, err := http.NewRequestWithContext(cctx, http.MethodGet, "http://"+hostport+"/json", nil)
 	if err != nil {
 		return res, fmt.Errorf("--master %q: %w", addr, err)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		// Refused or silent: nothing there. Accepted but not HTTP: an RPC
-		// port, which only a running Master (or something else) keeps open.
-		if ok, _ := tcpAccepts(ctx, hostport, timeout); ok && !isTimeout(err) {
-			res.Holders = append(res.Holders, Holder{Kind: KindRPC, Addr: hostport,
-				Detail: fmt.Sprintf("%s accepts connections but does not answer HTTP (a Master RPC port?)", hostport)})
-			return res, nil
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("check for a live Master at %s: %w", hostport, ctx.Err())
 		}
-		res.Notes = append(res.Notes, fmt.Sprintf("no Master answering at %s: %v", hostport, err))
+		detail := fmt.Sprintf("%s accepts connections but does not answer HTTP (a Master RPC port?): %v", hostport, err)
+		if isTimeout(err) || cctx.Err() != nil {
+			detail = fmt.Sprintf("%s accepts connections but did not answer within %s (a Master that is busy or stopped counts as live)", hostport, timeout)
+		}
+		res.Holders = append(res.Holders, Holder{Kind: KindRPC, Addr: hostport, Detail: detail})
 		return res, nil
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil && (isTimeout(err) || cctx.Err() != nil) {
+		res.Holders = append(res.Holders, Holder{Kind: KindRPC, Addr: hostport,
+			Detail: fmt.Sprintf("%s began an HTTP answer but did not finish it within %s (counted as a live Master)", hostport, timeout)})
+		return res, nil
+	}
 	var doc struct {
 		URL    string `json:"url"`
 		Status string `json:"status"`
@@ -253,151 +273,4 @@ func CheckAddress(ctx context.Context, addr string, opts DirOptions) (Result, er
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-func tcpAccepts(ctx context.Context, hostport string, timeout time.Duration) (bool, error) {
-	d := net.Dialer{Timeout: timeout}
-	c, err := d.DialContext(ctx, "tcp", hostport)
-	if err != nil {
-		return false, err
-	}
-	c.Close()
-	return true, nil
-}
-
-const (
-	masterClass = "org.apache.spark.deploy.master.Master"
-	dirProperty = "-Dspark.deploy.recoveryDirectory="
-)
-
-// optsVars are the environment variables whose -D options end up on a
-// Master's java command line (spark-daemon.sh / spark-class) or are read
-// by the JVM itself.
-var optsVars = []string{"SPARK_MASTER_OPTS", "SPARK_DAEMON_JAVA_OPTS", "JAVA_TOOL_OPTIONS"}
-
-// CheckProcesses scans procRoot (default /proc) for a Master java process
-// whose recovery directory is dir. Processes that cannot be read (another
-// user's, gone meanwhile) are skipped.
-func CheckProcesses(dir, procRoot string) (Result, error) {
-	if procRoot == "" {
-		procRoot = "/proc"
-	}
-	res := Result{Checked: []string{"local Master processes (" + procRoot + "/*/cmdline, environ)"}}
-	want := canonical(dir)
-	des, err := os.ReadDir(procRoot)
-	if err != nil {
-		return res, fmt.Errorf("check for a live Master: %w", err)
-	}
-	for _, de := range des {
-		pid, err := strconv.Atoi(de.Name())
-		if err != nil || pid <= 0 {
-			continue
-		}
-		raw, err := os.ReadFile(filepath.Join(procRoot, de.Name(), "cmdline"))
-		if err != nil || len(raw) == 0 {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
-		if !isMaster(args) {
-			continue
-		}
-		dirs := recoveryDirs(args)
-		if env, err := os.ReadFile(filepath.Join(procRoot, de.Name(), "environ")); err == nil {
-			for _, kv := range bytes.Split(env, []byte{0}) {
-				name, value, ok := strings.Cut(string(kv), "=")
-				if ok && slices.Contains(optsVars, name) {
-					dirs = append(dirs, recoveryDirs(splitOpts(value))...)
-				}
-			}
-		}
-		if len(dirs) == 0 {
-			res.Notes = append(res.Notes, fmt.Sprintf("Master process %d names no spark.deploy.recoveryDirectory on its command line", pid))
-			continue
-		}
-		for _, d := range dirs {
-			if canonical(d) == want {
-				res.Holders = append(res.Holders, Holder{Kind: KindProcess, PID: pid,
-					Detail: fmt.Sprintf("Master process %d on this host uses %s", pid, d)})
-				break
-			}
-		}
-	}
-	return res, nil
-}
-
-// isMaster: a java command line whose main class is the Master. The class
-// may also sit inside one argument (a shell wrapper: sh -c "java ...").
-func isMaster(args []string) bool {
-	for _, a := range args {
-		if a == masterClass {
-			return true
-		}
-		if strings.Contains(a, " ") && slices.Contains(splitOpts(a), masterClass) {
-			return true
-		}
-	}
-	return false
-}
-
-// recoveryDirs returns the values of every -Dspark.deploy.recoveryDirectory
-// in args, including inside arguments that hold several options.
-func recoveryDirs(args []string) []string {
-	var out []string
-	for _, a := range args {
-		if v, ok := strings.CutPrefix(a, dirProperty); ok {
-			out = append(out, v)
-			continue
-		}
-		if strings.Contains(a, dirProperty) && strings.ContainsAny(a, " \t") {
-			out = append(out, recoveryDirs(splitOpts(a))...)
-		}
-	}
-	return out
-}
-
-// splitOpts splits a JVM options string on blanks, honouring single and
-// double quotes as spark-class does for SPARK_*_OPTS.
-func splitOpts(s string) []string {
-	var out []string
-	var cur strings.Builder
-	var quote rune
-	in := false
-	for _, r := range s {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '\'' || r == '"':
-			quote, in = r, true
-		case r == ' ' || r == '\t' || r == '\n':
-			if in {
-				out = append(out, cur.String())
-				cur.Reset()
-				in = false
-			}
-		default:
-			cur.WriteRune(r)
-			in = true
-		}
-	}
-	if in {
-		out = append(out, cur.String())
-	}
-	return out
-}
-
-// canonical makes two spellings of one directory compare equal: absolute,
-// cleaned, symlinks resolved when the path exists.
-func canonical(p string) string {
-	p = strings.TrimPrefix(p, "file://")
-	if abs, err := filepath.Abs(p); err == nil {
-		p = abs
-	}
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		p = r
-	}
-	return filepath.Clean(p)
 }

@@ -161,6 +161,13 @@ func TestApplyZooKeeper(t *testing.T) {
 		}
 		archived = append(archived, rec.Name)
 	}
+	for rec, err := range a.Foreign(ctx) { // foreign entries: the archive's foreign part, never restored
+		if err != nil || string(rec.Data) != string(all[rec.Name]) {
+			t.Fatalf("foreign part: %s %v", rec.Name, err)
+		}
+		archived = append(archived, rec.Name)
+	}
+	slices.Sort(archived)
 	if !slices.Equal(archived, []string{"README", "app_app-20200101000000-0000", "app_app-20991231000000-0001"}) {
 		t.Fatalf("archived %v", archived)
 	}

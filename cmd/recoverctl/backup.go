@@ -33,10 +33,14 @@ func newBackupCommand() *cobra.Command {
 		Long: `backup copies every Spark record of a store (named like ls names it) into one
 archive: zstd-compressed tar with a SHA-256 per record and over the whole
 file (see backup/FORMAT.md). The archive is written under a temporary name
-(mode 0600), read back and verified, then renamed into place.
+(mode 0600), read back and verified, then linked into place.
 
---to DIR writes recoverctl-<fs|zk>-<UTC time>.rctl.zst inside DIR; --keep N
-then removes all but the newest N such archives of that store kind there.
+--to DIR writes recoverctl-<fs|zk>-<UTC time>.rctl.zst inside DIR (with -1,
+-2, ... before .rctl.zst when that name is taken; an existing file is never
+replaced). --keep N then keeps the newest N archives of this store there,
+this run's always among them: only files that verify as archives of the
+same store count, ranked by the creation time in their manifest; files
+named like archives that do not verify are reported and left alone.
 --metrics-file writes a Prometheus textfile for node_exporter after a success.`,
 		Example: `  recoverctl backup --zk zk1:2181 --to /var/backups/spark --keep 48 --metrics-file /var/lib/node_exporter/recoverctl.prom
   recoverctl backup --fs /var/spark/recovery --to /tmp/before-upgrade.rctl.zst -o json`,
@@ -75,8 +79,17 @@ then removes all but the newest N such archives of that store kind there.
 			for _, n := range res.Vanished {
 				fmt.Fprintf(w, "not archived (deleted while the backup ran): %s\n", n)
 			}
-			for _, p := range res.Rotated {
-				fmt.Fprintf(w, "removed old archive %s\n", p)
+			if res.Rotation == nil {
+				return nil
+			}
+			for _, r := range res.Rotation.Removed {
+				fmt.Fprintf(w, "removed old archive %s (created %s)\n", r.Path, r.Created.Format(time.RFC3339))
+			}
+			for _, sk := range res.Rotation.Skipped {
+				fmt.Fprintf(w, "left alone by --keep (not an intact archive of this store): %s: %s\n", sk.Path, sk.Reason)
+			}
+			if n := res.Rotation.Other; n > 0 {
+				fmt.Fprintf(w, "left alone by --keep: %d archives of other stores\n", n)
 			}
 			return nil
 		},
@@ -101,27 +114,42 @@ type backupResult struct {
 	SHA256   string   `json:"sha256"`
 	Foreign  []string `json:"foreign,omitempty"`
 	Vanished []string `json:"vanished,omitempty"`
-	Rotated  []string `json:"rotated,omitempty"`
+	// Rotated are the archives --keep removed; Rotation says what it
+	// kept, removed and left alone, and why.
+	Rotated  []string         `json:"rotated,omitempty"`
+	Rotation *backup.Rotation `json:"rotation,omitempty"`
 }
 
 func runBackup(ctx context.Context, st *openedStore, to string, keep int, metricsFile string, bar *progressBar) (backupResult, error) {
 	info := storeInfo(st)
 	info.Time = time.Now()
-	path, err := archivePath(to, info.StoreKind, info.Time)
+	isDir, err := archiveDir(to)
 	if err != nil {
 		return backupResult{}, err
 	}
-	sum, err := backup.WriteFile(ctx, st.Store, path, info, bar.report("backup"))
+	var sum backup.Summary
+	path := to
+	if isDir {
+		path, sum, err = backup.WriteDir(ctx, st.Store, to, info, bar.report("backup"))
+	} else {
+		sum, err = backup.WriteFile(ctx, st.Store, to, info, bar.report("backup"))
+	}
 	bar.done()
 	if err != nil {
-		return backupResult{}, fmt.Errorf("backup %s to %s: %w", st, path, err)
+		return backupResult{}, fmt.Errorf("backup %s to %s: %w", st, to, err)
 	}
 	res := backupResult{
 		Archive: path, Store: st.String(), Records: sum.Records, BytesIn: sum.Bytes, BytesOut: sum.ArchiveBytes,
 		Seconds: sum.Duration.Seconds(), SHA256: fmt.Sprintf("%x", sum.SHA256), Foreign: sum.Foreign, Vanished: sum.Vanished,
 	}
 	if keep > 0 {
-		if res.Rotated, err = backup.Rotate(filepath.Dir(path), keep); err != nil {
+		rot, err := backup.Rotate(ctx, filepath.Dir(path), backup.RotateOptions{Keep: keep, Current: path,
+			StoreKind: info.StoreKind, Address: info.Address, Dir: info.Dir})
+		res.Rotation = &rot
+		for _, r := range rot.Removed {
+			res.Rotated = append(res.Rotated, r.Path)
+		}
+		if err != nil {
 			return res, fmt.Errorf("backup written to %s, but: %w", path, err)
 		}
 	}
@@ -154,36 +182,30 @@ func storeInfo(st *openedStore) backup.Info {
 	return info
 }
 
-// archivePath resolves --to: an existing directory, or a path ending in a
-// separator, gets a timestamped archive name inside it.
-func archivePath(to, kind string, t time.Time) (string, error) {
+// archiveDir says whether --to names a directory (an existing one, or a
+// path ending in a separator, which is created) to write a named archive
+// into.
+func archiveDir(to string) (bool, error) {
 	isDir := strings.HasSuffix(to, string(filepath.Separator))
 	if fi, err := os.Stat(to); err == nil && fi.IsDir() {
 		isDir = true
 	}
 	if !isDir {
-		return to, nil
+		return false, nil
 	}
 	if err := os.MkdirAll(to, 0o700); err != nil {
-		return "", fmt.Errorf("backup: %w", err)
+		return false, fmt.Errorf("backup: %w", err)
 	}
-	return freeArchivePath(to, kind, t)
+	return true, nil
 }
 
-// freeArchivePath names an archive of t in dir. Archive names have
-// one-second resolution; two archives within one second take the next
-// free second rather than fail (backup.WriteFile refuses to replace a file).
+// freeArchivePath proposes a name for an archive of t in dir
+// (backup.FreeArchivePath): a taken name gets -1, -2, ... before the
+// suffix, never another time. backup.WriteFile claims the name with a hard
+// link, so a file that takes it meanwhile makes the write fail and is never
+// replaced.
 func freeArchivePath(dir, kind string, t time.Time) (string, error) {
-	for i := 0; ; i++ {
-		name, err := backup.ArchiveName(kind, t.Add(time.Duration(i)*time.Second))
-		if err != nil {
-			return "", err
-		}
-		p := filepath.Join(dir, name)
-		if _, err := os.Lstat(p); errors.Is(err, os.ErrNotExist) || i == 60 {
-			return p, nil
-		}
-	}
+	return backup.FreeArchivePath(dir, kind, t)
 }
 
 func humanBytes(n int64) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -23,9 +24,13 @@ func newVerifyCommand() *cobra.Command {
 SHA-256, the manifest against the records, and the footer's SHA-256 against
 every byte of the file. It needs no store.
 
+An archive holds only names Spark writes (app_, driver_, worker_ and an
+id that fits a file name, without '/' or control characters) and the
+format's own entries; anything else is refused like damage.
+
 Exit status: 0 when every archive is intact; 5 when one is damaged,
-truncated or not an archive (the message names the damaged record and the
-byte offset); 1 when a file cannot be read at all.`,
+truncated, not an archive or holds a name Spark does not write (the message
+names the entry and the byte offset); 1 when a file cannot be read at all.`,
 		Example: `  recoverctl verify /var/backups/spark/recoverctl-zk-20261128T043000Z.rctl.zst`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,9 +60,15 @@ byte offset); 1 when a file cannot be read at all.`,
 			} else {
 				for _, r := range results {
 					if r.OK {
+						// Kind and address come from the manifest, which
+						// whoever made the archive chose.
 						fmt.Fprintf(w, "%s: intact, %d records (%s), %s store %s, created %s, sha256 %s\n",
-							r.File, r.Records, humanBytes(r.Bytes), r.StoreKind, r.Address,
-							r.Created.Format(time.RFC3339), r.SHA256)
+							quoteControls(r.File), r.Records, humanBytes(r.Bytes), quoteControls(r.StoreKind),
+							quoteControls(r.Address), r.Created.Format(time.RFC3339), r.SHA256)
+						if r.Foreign > 0 {
+							fmt.Fprintf(w, "%s: also holds %d foreign entries (%s) that prune deleted; restore does not write them back\n",
+								quoteControls(r.File), r.Foreign, humanBytes(r.ForeignBytes))
+						}
 					}
 				}
 			}
@@ -78,6 +89,10 @@ type verifyResult struct {
 	Address   string    `json:"address,omitempty"`
 	Created   time.Time `json:"created,omitzero"`
 	SHA256    string    `json:"sha256,omitempty"`
+	// Foreign counts the foreign part (backup/FORMAT.md): entries prune
+	// deleted that are no Spark record; restore never writes them.
+	Foreign      int   `json:"foreign,omitempty"`
+	ForeignBytes int64 `json:"foreign_bytes,omitempty"`
 	// Damage, when not OK: what is wrong, the record and the offset.
 	Error  string `json:"error,omitempty"`
 	Record string `json:"record,omitempty"`
@@ -106,5 +121,15 @@ func verifyArchive(ctx context.Context, path string) (verifyResult, error) {
 	r.OK, r.Records, r.Bytes = true, m.Records, m.Bytes
 	r.StoreKind, r.Address, r.Created = m.StoreKind, m.Address, m.Created
 	r.SHA256 = fmt.Sprintf("%x", m.ArchiveSHA256)
+	r.Foreign, r.ForeignBytes = m.Foreign, m.ForeignBytes
 	return r, nil
+}
+
+// quoteControls quotes s, escapes visible, when it holds anything that is
+// not a printable character (controls, bidirectional overrides).
+func quoteControls(s string) string {
+	if q := strconv.Quote(s); q[1:len(q)-1] != s {
+		return q
+	}
+	return s
 }

@@ -26,6 +26,11 @@ type MasterOptions struct {
 	// waits for Workers and apps before removing those that did not answer.
 	WorkerTimeout time.Duration
 	Conf          map[string]string // any other spark.* setting
+	// ViaDefaults writes every setting into the Master's
+	// $SPARK_CONF_DIR/spark-defaults.conf instead of -D options on its
+	// command line. Dir may then be relative: the Master resolves it
+	// against its working directory, which is WorkDir.
+	ViaDefaults bool
 }
 
 // Master is a running standalone Master on loopback.
@@ -74,9 +79,14 @@ func StartMaster(t testing.TB, home string, o MasterOptions) *Master {
 	for k, v := range o.Conf {
 		conf[k] = v
 	}
-	args := append(sysProps(conf), "org.apache.spark.deploy.master.Master",
-		"--host", "127.0.0.1", "--port", "0", "--webui-port", "0")
-	m := &Master{Proc: start(t, home, "master", args...)}
+	args := []string{"org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", "0", "--webui-port", "0"}
+	var defaults map[string]string
+	if o.ViaDefaults {
+		defaults = conf
+	} else {
+		args = append(sysProps(conf), args...)
+	}
+	m := &Master{Proc: startWithDefaults(t, home, "master", defaults, args...)}
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
 	var err error

@@ -130,11 +130,12 @@ func Prepare(t testing.TB, version, scala string) string {
 
 // Proc is one JVM we started (with its children, in one process group).
 type Proc struct {
-	Name string
-	Log  string // stdout and stderr
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
+	Name    string
+	Log     string // stdout and stderr
+	WorkDir string // its working directory
+	cmd     *exec.Cmd
+	done    chan struct{}
+	err     error
 }
 
 // env is the environment of every Spark process: ours minus any SPARK_*
@@ -164,8 +165,15 @@ func env(home, scratch string) []string {
 // group and, if t failed, prints the log's tail.
 func start(t testing.TB, home, name string, args ...string) *Proc {
 	t.Helper()
+	return startWithDefaults(t, home, name, nil, args...)
+}
+
+// startWithDefaults is start with a spark-defaults.conf holding defaults in
+// the process's conf directory (none when defaults is nil).
+func startWithDefaults(t testing.TB, home, name string, defaults map[string]string, args ...string) *Proc {
+	t.Helper()
 	scratch := t.TempDir()
-	p := &Proc{Name: name, Log: filepath.Join(scratch, name+".log"), done: make(chan struct{})}
+	p := &Proc{Name: name, Log: filepath.Join(scratch, name+".log"), WorkDir: scratch, done: make(chan struct{})}
 	logf, err := os.Create(p.Log)
 	if err != nil {
 		t.Fatal(err)
@@ -175,6 +183,15 @@ func start(t testing.TB, home, name string, args ...string) *Proc {
 	p.cmd = exec.Command(Java17(), full...)
 	p.cmd.Dir = scratch
 	p.cmd.Env = env(home, scratch)
+	if defaults != nil {
+		var b strings.Builder
+		for k, v := range defaults {
+			b.WriteString(k + " " + v + "\n")
+		}
+		if err := os.WriteFile(filepath.Join(scratch, "conf", "spark-defaults.conf"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	// The group takes the Worker's executors and drivers with it; Pdeathsig
 	// kills the JVM if the test binary dies without running its cleanups.
@@ -196,6 +213,9 @@ func start(t testing.TB, home, name string, args ...string) *Proc {
 	})
 	return p
 }
+
+// PID is the process's id (its JVM's: java is started directly).
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
 
 // Kill SIGKILLs the process group and waits for the process.
 func (p *Proc) Kill() {
