@@ -35,13 +35,28 @@ if [ "${CI:-}" = "true" ] && [ "$skips" -gt 0 ]; then
 	status=1
 fi
 [ "$status" -eq 0 ] || { echo "go test: $passes passed, $fails failed, $skips skipped"; exit 1; }
+echo "== go test -race (the packages that start goroutines: a short run)"
+# The race detector finds what the tests exercise; these cover the bulk
+# readers, the write engine, the listing and the commands that run them.
+race() { go test -race -count=1 -timeout 20m "$@" 2>&1 | grep -E '^(ok|FAIL|---|panic|WARNING: DATA RACE)' || true; }
+race_failed=0
+for args in "./store/ ./store/fs/ ./store/rocksdb/ ./plan/ ./inventory/ ./livemaster/" \
+	"-run ^(TestConformance|TestEachRecordMultiRead|TestReadAll)\$ ./store/zk/" \
+	"-run ^(TestStatusLeaderElection|TestLsMatchesMasterJSON|TestMigrateCommand|TestRestoreKilledHalfwayResumes)\$ ./cmd/recoverctl/"; do
+	# shellcheck disable=SC2086
+	out=$(race $args)
+	echo "$out"
+	if echo "$out" | grep -qE '^(FAIL|---|panic|WARNING: DATA RACE)'; then race_failed=1; fi
+done
+[ "$race_failed" -eq 0 ] || { echo "go test -race failed"; exit 1; }
+
 echo "== real servers the tests started"
 echo "ZooKeeper: $(grep -c 'zktest: real ZooKeeper server serving' "$log" || true) standalone servers, $(grep -c 'zktest: real ZooKeeper ensemble' "$log" || true) ensembles"
 echo "Spark: $(grep -c 'sparktest: real Spark Master' "$log" || true) Masters and $(grep -c 'sparktest: real Spark Worker' "$log" || true) Workers"
 
 echo "== fuzz (short)"
 fuzz() { # package target seconds
-	go test -run '^$' -fuzz "^$2\$" -fuzztime "$3" "$1" >/dev/null || { echo "fuzz $1 $2 found a failure"; go test -run '^$' -fuzz "^$2\$" -fuzztime 1x "$1"; exit 1; }
+	go test -run '^$' -fuzz "^$2\$" -fuzztime "$3" -fuzzminimizetime 3s "$1" >/dev/null || { echo "fuzz $1 $2 found a failure"; go test -run '^$' -fuzz "^$2\$" -fuzztime 1x "$1"; exit 1; }
 	echo "fuzz $1 $2: ok ($3)"
 }
 grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . | sort -u | while IFS=: read -r file fn; do

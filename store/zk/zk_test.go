@@ -79,6 +79,10 @@ func TestConformance(t *testing.T) {
 		"DigestAuth": func() zk.Options {
 			return zk.Options{Servers: srv.Addr() + unique("auth"), SparkDir: "/sp", Auth: "spark:secret"}
 		},
+		// The getData path that servers before 3.6 get.
+		"GetDataOnly": func() zk.Options {
+			return zk.Options{Servers: srv.Addr() + unique("getdata"), NoMultiRead: true}
+		},
 	}
 	for name, opts := range variants {
 		t.Run(name, func(t *testing.T) {
@@ -88,6 +92,18 @@ func TestConformance(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestConformanceWithoutMultiRead runs the suite against a real ZooKeeper
+// from before multiRead (3.5): every bulk read falls back to getData on
+// the server's own UNIMPLEMENTED, and writes are the same multi.
+func TestConformanceWithoutMultiRead(t *testing.T) {
+	t.Parallel()
+	srv := zktest.StartRelease(t, zktest.OldRelease)
+	storetest.Run(t, func(t *testing.T) (store.Store, func(*testing.T) store.Store) {
+		o := zk.Options{Servers: srv.Addr() + unique("old")}
+		return open(t, o), func(t *testing.T) store.Store { return open(t, o) }
+	})
 }
 
 func TestParseConnectString(t *testing.T) {
