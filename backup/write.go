@@ -45,6 +45,11 @@ type Info struct {
 	// (Archive.Foreign reads it); a foreign name that could escape a
 	// directory (FORMAT.md) fails the backup.
 	IncludeForeign bool
+	// SkipUnreadable leaves out the records that cannot be read (a file
+	// the user may not read, a FIFO, a znode the ACL refuses), naming each
+	// with its reason in the summary and the manifest; without it such a
+	// record fails the backup, so that no archive silently lacks one.
+	SkipUnreadable bool
 }
 
 // Manifest describes a whole archive. It is stored as the last tar entry;
@@ -72,6 +77,9 @@ type Manifest struct {
 	Foreign       int    `json:"foreign,omitempty"`
 	ForeignBytes  int64  `json:"foreign_bytes,omitempty"`
 	ForeignSHA256 string `json:"foreign_sha256,omitempty"`
+	// Skipped are the records the store listed that could not be read
+	// and were left out (Info.SkipUnreadable), each with the reason.
+	Skipped []Skipped `json:"skipped,omitempty"`
 
 	// Filled in by Verify; not stored in the manifest.
 	ArchiveSize   int64    `json:"-"`
@@ -126,7 +134,14 @@ type Summary struct {
 	SHA256          [32]byte
 	Foreign         []string // entries that are not Spark records: reported, not archived
 	Vanished        []string // listed, then gone before they could be read
+	Skipped         []Skipped
 	Duration        time.Duration
+}
+
+// Skipped is a record left out of an archive because it could not be read.
+type Skipped struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 // countingHash hashes and counts every byte written to w.
@@ -250,8 +265,12 @@ func write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 				sum.Vanished = append(sum.Vanished, e.Name)
 				return nil
 			}
+			if err != nil && info.SkipUnreadable {
+				sum.Skipped = append(sum.Skipped, Skipped{Name: e.Name, Reason: err.Error()})
+				return nil
+			}
 			if err != nil {
-				return fmt.Errorf("backup: read %s: %w", printableName(e.Name), err)
+				return fmt.Errorf("backup: read %s (--skip-unreadable leaves it out, named in the archive): %w", printableName(e.Name), err)
 			}
 			if len(rec.Data) > MaxRecordSize {
 				return fmt.Errorf("backup: %s is %d bytes, more than the %d an archive record may hold",
@@ -308,6 +327,7 @@ func write(ctx context.Context, src Source, w io.Writer, info Info, progress Pro
 		Records:       sum.Records,
 		Bytes:         sum.Bytes,
 		RecordsSHA256: hex.EncodeToString(digest.Sum(nil)),
+		Skipped:       sum.Skipped,
 	}
 	if sum.ForeignArchived > 0 {
 		m.Foreign, m.ForeignBytes = sum.ForeignArchived, sum.ForeignBytes

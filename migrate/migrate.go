@@ -253,8 +253,15 @@ func planRecord(rec store.Record, err error, opts *Options) (planned, error) {
 		r.vanished = true
 		return r, nil
 	}
-	if err != nil {
+	if err != nil && (errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		return r, fmt.Errorf("read source %s: %w", rec.Name, err)
+	}
+	if err != nil {
+		// The record is listed but cannot be read (a file the user may not
+		// read, a FIFO, a znode the ACL refuses): it cannot be carried,
+		// and the plan says so rather than leaving it out.
+		r.unconv, r.reason = true, "cannot be read: "+err.Error()
+		return r, nil
 	}
 	r.size = int64(len(rec.Data))
 	c, err := convert(rec, opts)

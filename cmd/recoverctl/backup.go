@@ -26,6 +26,7 @@ func newBackupCommand() *cobra.Command {
 		keep        int
 		output      string
 		metricsFile string
+		skip        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "backup --to FILE|DIR",
@@ -63,7 +64,7 @@ named like archives that do not verify are reported and left alone.
 				return err
 			}
 			defer st.close()
-			res, err := runBackup(ctx, st, to, keep, metricsFile, newProgressBar(cmd.ErrOrStderr()))
+			res, err := runBackup(ctx, st, to, keep, metricsFile, skip, newProgressBar(cmd.ErrOrStderr()))
 			if err != nil {
 				return err
 			}
@@ -75,6 +76,9 @@ named like archives that do not verify are reported and left alone.
 				humanBytes(res.BytesIn), humanBytes(res.BytesOut), res.Seconds)
 			for _, n := range res.Foreign {
 				fmt.Fprintf(w, "not archived (not a Spark record): %s\n", n)
+			}
+			for _, sk := range res.Skipped {
+				fmt.Fprintf(w, "not archived (cannot be read, --skip-unreadable): %s: %s\n", sk.Name, sk.Reason)
 			}
 			for _, n := range res.Vanished {
 				fmt.Fprintf(w, "not archived (deleted while the backup ran): %s\n", n)
@@ -100,6 +104,7 @@ named like archives that do not verify are reported and left alone.
 	fl.IntVar(&keep, "keep", 0, "after a successful backup, keep only the newest N archives of this store kind in the archive's directory (0: keep all)")
 	fl.StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
 	fl.StringVar(&metricsFile, "metrics-file", "", "write a Prometheus textfile (node_exporter textfile collector) here after a success")
+	fl.BoolVar(&skip, "skip-unreadable", false, "leave out records that cannot be read (named, with the reason, in the summary and the archive's manifest) instead of failing")
 	return cmd
 }
 
@@ -114,15 +119,19 @@ type backupResult struct {
 	SHA256   string   `json:"sha256"`
 	Foreign  []string `json:"foreign,omitempty"`
 	Vanished []string `json:"vanished,omitempty"`
+	// Skipped are records that could not be read, left out
+	// (--skip-unreadable).
+	Skipped []backup.Skipped `json:"skipped,omitempty"`
 	// Rotated are the archives --keep removed; Rotation says what it
 	// kept, removed and left alone, and why.
 	Rotated  []string         `json:"rotated,omitempty"`
 	Rotation *backup.Rotation `json:"rotation,omitempty"`
 }
 
-func runBackup(ctx context.Context, st *openedStore, to string, keep int, metricsFile string, bar *progressBar) (backupResult, error) {
+func runBackup(ctx context.Context, st *openedStore, to string, keep int, metricsFile string, skip bool, bar *progressBar) (backupResult, error) {
 	info := storeInfo(st)
 	info.Time = time.Now()
+	info.SkipUnreadable = skip
 	isDir, err := archiveDir(to)
 	if err != nil {
 		return backupResult{}, err
@@ -141,6 +150,7 @@ func runBackup(ctx context.Context, st *openedStore, to string, keep int, metric
 	res := backupResult{
 		Archive: path, Store: st.String(), Records: sum.Records, BytesIn: sum.Bytes, BytesOut: sum.ArchiveBytes,
 		Seconds: sum.Duration.Seconds(), SHA256: fmt.Sprintf("%x", sum.SHA256), Foreign: sum.Foreign, Vanished: sum.Vanished,
+		Skipped: sum.Skipped,
 	}
 	if keep > 0 {
 		rot, err := backup.Rotate(ctx, filepath.Dir(path), backup.RotateOptions{Keep: keep, Current: path,

@@ -41,12 +41,14 @@ layouts and serialVersionUIDs). Exit code 3 when some records are undecodable.`,
 
 // statusReport is the data of `recoverctl status`.
 type statusReport struct {
-	Store       string   `json:"store"`
-	Workers     int      `json:"workers"`
-	Apps        int      `json:"apps"`
-	Drivers     int      `json:"drivers"`
-	Undecodable int      `json:"undecodable"`
-	Foreign     []string `json:"foreign"`
+	Store       string `json:"store"`
+	Workers     int    `json:"workers"`
+	Apps        int    `json:"apps"`
+	Drivers     int    `json:"drivers"`
+	Undecodable int    `json:"undecodable"`
+	// Problems names each record counted in Undecodable, with why.
+	Problems []recordProblem `json:"problems"`
+	Foreign  []string        `json:"foreign"`
 	// Spark is the release line every record agrees with (one Master wrote
 	// them all); SparkPerRecord counts what each record alone suggests.
 	Spark          string         `json:"sparkversion"`
@@ -55,6 +57,12 @@ type statusReport struct {
 	Serializers    map[string]int `json:"serializers"`
 	Codecs         map[string]int `json:"codecs,omitempty"`
 	Election       *electionState `json:"leaderelection,omitempty"` // ZooKeeper only
+}
+
+// recordProblem is a record that could not be read or decoded.
+type recordProblem struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 type electionState struct {
@@ -87,7 +95,15 @@ func runStatus(ctx context.Context, o *statusOptions, stdout, stderr io.Writer) 
 	var fps []codec.Fingerprint
 	counts := inv.Counts()
 	rep.Workers, rep.Apps, rep.Drivers = counts[store.KindWorker], counts[store.KindApp], counts[store.KindDriver]
-	rep.Undecodable = len(inv.Undecodable())
+	rep.Problems = []recordProblem{}
+	for _, it := range inv.Undecodable() {
+		why := "not an app, driver or worker record"
+		if it.Err != nil {
+			why = it.Err.Error()
+		}
+		rep.Problems = append(rep.Problems, recordProblem{Name: it.Name, Reason: why})
+	}
+	rep.Undecodable = len(rep.Problems)
 	for _, e := range inv.Foreign {
 		rep.Foreign = append(rep.Foreign, e.Name)
 	}
@@ -138,6 +154,9 @@ func writeStatus(w io.Writer, r statusReport) {
 	fmt.Fprintf(w, "store:        %s\n", r.Store)
 	fmt.Fprintf(w, "records:      %d workers, %d apps, %d drivers\n", r.Workers, r.Apps, r.Drivers)
 	fmt.Fprintf(w, "undecodable:  %d\n", r.Undecodable)
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "  %s: %s\n", p.Name, p.Reason)
+	}
 	fmt.Fprintf(w, "foreign:      %d%s\n", len(r.Foreign), list(r.Foreign))
 	switch {
 	case r.Spark == "":

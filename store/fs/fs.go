@@ -54,7 +54,9 @@ func (p Problem) Error() string { return p.Name + ": " + p.Err.Error() }
 
 // Store is a recovery directory.
 type Store struct {
-	dir string
+	dir   string
+	real  string // dir with its symlinks resolved: where followed links must stay
+	owner int    // the directory's owner; -1 when unknown
 
 	mu        sync.Mutex
 	problems  []Problem
@@ -76,7 +78,46 @@ func Open(dir string) (*Store, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("recovery directory %s: %w: not a directory", abs, store.ErrUnavailable)
 	}
-	return &Store{dir: abs}, nil
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, fmt.Errorf("recovery directory %s: %w: %w", abs, store.ErrUnavailable, err)
+	}
+	owner := -1
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		owner = int(st.Uid)
+	}
+	return &Store{dir: abs, real: real, owner: owner}, nil
+}
+
+// ErrOutside is a symlink in the directory that is not followed: it leads
+// out of the directory, or it belongs to another user than the
+// directory's owner (who could point it at anything the reader may read).
+var ErrOutside = errors.New("symlink not followed")
+
+// follow returns the file p stands for: p itself, or where the symlink p
+// leads when that is inside the recovery directory and the link is the
+// directory owner's. Spark's Master follows any symlink; a tool that
+// archives and rewrites what it reads must not carry /etc/shadow into an
+// archive or a znode.
+func (s *Store) follow(p string) (string, error) {
+	fi, err := os.Lstat(p)
+	if err != nil || fi.Mode()&iofs.ModeSymlink == 0 {
+		return p, err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && s.owner >= 0 && int(st.Uid) != s.owner {
+		return "", fmt.Errorf("%s: a symlink owned by uid %d, the directory by uid %d: %w", p, st.Uid, s.owner, ErrOutside)
+	}
+	target, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		// The entry is there; what it points at is not: a dangling link
+		// is a problem to report, not a record that vanished.
+		dest, _ := os.Readlink(p)
+		return "", fmt.Errorf("%s: a symlink to %s, which cannot be followed: %v", p, dest, err)
+	}
+	if rel, err := filepath.Rel(s.real, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%s: a symlink to %s, outside the recovery directory: %w", p, target, ErrOutside)
+	}
+	return target, nil
 }
 
 // String names the store: "fs:///var/spark/recovery".
@@ -85,11 +126,13 @@ func (s *Store) String() string { return "fs://" + s.dir }
 // Dir is the absolute directory path.
 func (s *Store) Dir() string { return s.dir }
 
-// List returns every regular file (following symlinks, as Spark's
-// File.listFiles does), sorted by name. Entries that are not readable
-// regular files are left out of the list and kept for Problems, so that
-// callers written against store.Store keep working while a command can
-// still report them.
+// List returns every entry of the directory, sorted by name: regular
+// files (symlinks followed within the directory, see follow) with their
+// size and modification time, and the entries that are no readable
+// regular file (a subdirectory, a FIFO, a file the user may not read, a
+// dangling or outward symlink) with size 0: reading one fails with the
+// reason, so that every command reports it instead of leaving it out.
+// Problems says why for each.
 func (s *Store) List(ctx context.Context) ([]store.Entry, error) {
 	entries, problems, err := s.ListProblems(ctx)
 	if err != nil {
@@ -98,6 +141,11 @@ func (s *Store) List(ctx context.Context) ([]store.Entry, error) {
 	s.mu.Lock()
 	s.problems = problems
 	s.mu.Unlock()
+	for _, p := range problems {
+		kind, id := store.ParseName(p.Name)
+		entries = append(entries, store.Entry{Name: p.Name, Kind: kind, ID: id, Version: -1})
+	}
+	slices.SortFunc(entries, func(a, b store.Entry) int { return strings.Compare(a.Name, b.Name) })
 	return entries, nil
 }
 
@@ -116,7 +164,8 @@ const scanWorkers = 16
 // scanBatch is how many consecutive entries a Scan worker takes at a time.
 const scanBatch = 256
 
-// ListProblems is List returning the problems alongside instead of keeping them.
+// ListProblems returns the readable entries, and the problems of the
+// others apart.
 func (s *Store) ListProblems(ctx context.Context) ([]store.Entry, []Problem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
@@ -147,7 +196,7 @@ func (s *Store) ListProblems(ctx context.Context) ([]store.Entry, []Problem, err
 				return nil
 			}
 			for i := lo; i < min(lo+scanBatch, len(names)); i++ {
-				infos[i], errs[i] = check(prefix + names[i])
+				infos[i], errs[i] = s.check(prefix + names[i])
 			}
 		}
 	}
@@ -201,8 +250,12 @@ type fileInfo struct {
 // check returns what List reports for the directory entry at p: its size
 // and modification time if it is a regular file (following symlinks) that
 // can be opened, or the problem.
-func check(p string) (fileInfo, error) {
-	fi, err := os.Stat(p) // follows symlinks
+func (s *Store) check(p string) (fileInfo, error) {
+	p, err := s.follow(p)
+	if err != nil {
+		return fileInfo{}, err
+	}
+	fi, err := os.Stat(p)
 	if err != nil {
 		return fileInfo{}, err
 	}
@@ -256,11 +309,19 @@ func (s *Store) ReadBuffer(ctx context.Context, name string, buf []byte) (store.
 	if err != nil {
 		return store.Record{}, fmt.Errorf("read: %w", err)
 	}
+	target, err := s.follow(p)
+	if err != nil {
+		if errors.Is(err, iofs.ErrNotExist) {
+			return store.Record{}, fmt.Errorf("read %s: %w", p, store.ErrNotFound)
+		}
+		return store.Record{}, fmt.Errorf("read %s: %w", p, err)
+	}
 	// O_NONBLOCK: an *os.File opened without it is put into non-blocking
 	// mode and back (four fcntl calls) on its way to the poller, which
 	// refuses regular files anyway; and it keeps a FIFO from hanging the
 	// open (the Stat below refuses it). Reads of a regular file ignore it.
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	// O_NOFOLLOW: the link was checked; a link swapped in since is refused.
+	f, err := os.OpenFile(target, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return store.Record{}, fmt.Errorf("read %s: %w", p, store.ErrNotFound)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -154,8 +155,8 @@ func TestProblemsReported(t *testing.T) {
 	for _, e := range es {
 		names = append(names, e.Name)
 	}
-	if strings.Join(names, ",") != "app_link,app_ok" {
-		t.Errorf("List = %v, want [app_link app_ok] (symlinks followed, as Spark does)", names)
+	if want := "app_link,app_ok," + strings.Join(wantProblems, ","); strings.Join(names, ",") != want {
+		t.Errorf("List = %v, want every entry: the readable ones and the problems %v", names, wantProblems)
 	}
 	var got []string
 	for _, p := range s.Problems() {
@@ -245,5 +246,70 @@ func TestLockRemovesLeftovers(t *testing.T) {
 	}
 	if got := s.Leftovers(); len(got) != 1 || got[0] != filepath.Base(left) {
 		t.Fatalf("Leftovers = %v", got)
+	}
+}
+
+// TestSymlinksStayInside: a symlink out of the directory, or one that
+// another user than the directory's owner made, is never followed: it is
+// listed as a problem and reading it fails, so no command carries
+// /etc/passwd into an archive or a znode.
+func TestSymlinksStayInside(t *testing.T) {
+	s := open(t)
+	dir := s.Dir()
+	if err := put(t.Context(), s, store.NewRecord("app_ok", []byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "app_shadow")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "app_ok"), filepath.Join(dir, "app_inside")); err != nil {
+		t.Fatal(err)
+	}
+	outside := []string{"app_shadow"}
+	if os.Geteuid() == 0 {
+		// A link inside the directory, but another user's.
+		p := filepath.Join(dir, "app_strangers")
+		if err := os.Symlink(filepath.Join(dir, "app_ok"), p); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Lchown(p, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		outside = append(outside, "app_strangers")
+	}
+	for _, n := range outside {
+		if _, err := s.Read(t.Context(), n); !errors.Is(err, fs.ErrOutside) {
+			t.Errorf("Read %s: %v, want ErrOutside", n, err)
+		}
+	}
+	if rec, err := s.Read(t.Context(), "app_inside"); err != nil || string(rec.Data) != "x" {
+		t.Errorf("a link inside the directory: %v", err)
+	}
+	if _, err := s.List(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var problems []string
+	for _, p := range s.Problems() {
+		problems = append(problems, p.Name)
+	}
+	slices.Sort(outside)
+	if !slices.Equal(problems, outside) {
+		t.Errorf("Problems = %v, want %v", problems, outside)
+	}
+	got := map[string]error{}
+	err := s.Scan(t.Context(), store.ScanRequest{}, func(rec store.Record, err error) error {
+		got[rec.Name] = err
+		if err == nil && strings.Contains(string(rec.Data), "root:") {
+			t.Errorf("%s: Scan read /etc/passwd", rec.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range outside {
+		if !errors.Is(got[n], fs.ErrOutside) {
+			t.Errorf("Scan %s: %v, want ErrOutside", n, got[n])
+		}
 	}
 }
