@@ -488,11 +488,19 @@ func (s *Store) bulkEach(ctx context.Context, names []string, done []bool, skipG
 		}
 	}()
 	var records, bytesSeen int64
+	answered := false
 	for bt := range sent {
 		xid, code, body, err := b.reply()
+		var te *timeoutError
+		if err != nil && answered && errors.As(err, &te) && ctx.Err() == nil {
+			// The server answered multiRead before and now says nothing:
+			// it froze. The getData path would only wait as long again.
+			return s.wrap("read", s.root, err)
+		}
 		if err != nil {
 			return bulkErr(ctx, err)
 		}
+		answered = true
 		if xid != bt.xid {
 			return bulkErr(ctx, fmt.Errorf("answer %d where %d was due", xid, bt.xid))
 		}
