@@ -67,16 +67,16 @@ then removes all but the newest N such archives of that store kind there.
 				return writeData(cmd.OutOrStdout(), format, res)
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "%s: %d records, %s in, %s archive, %.2fs\n", res.Archive, res.Records,
+			fmt.Fprintf(w, "%s: %d records, %s in, %s archive, %.2fs\n", termText(res.Archive), res.Records,
 				humanBytes(res.BytesIn), humanBytes(res.BytesOut), res.Seconds)
 			for _, n := range res.Foreign {
-				fmt.Fprintf(w, "not archived (not a Spark record): %s\n", n)
+				fmt.Fprintf(w, "not archived (not a Spark record): %s\n", termText(n))
 			}
 			for _, n := range res.Vanished {
-				fmt.Fprintf(w, "not archived (deleted while the backup ran): %s\n", n)
+				fmt.Fprintf(w, "not archived (deleted while the backup ran): %s\n", termText(n))
 			}
 			for _, p := range res.Rotated {
-				fmt.Fprintf(w, "removed old archive %s\n", p)
+				fmt.Fprintf(w, "removed old archive %s\n", termText(p))
 			}
 			return nil
 		},

@@ -242,7 +242,7 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 	}
 	if plan.Writes() == 0 {
 		if format == outputTable {
-			fmt.Fprintf(stdout, "nothing to write: %s already holds every record\n", dst)
+			fmt.Fprintf(stdout, "nothing to write: %s already holds every record\n", termText(dst.String()))
 		}
 		n, err := plan.Verify(ctx, dst.Store, nil)
 		res.Result = &migrate.Result{Skipped: res.Identical, Verified: n, Left: res.Unconvertible}
@@ -259,7 +259,7 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 		return finish(err)
 	}
 	if format == outputTable {
-		fmt.Fprintf(stdout, "archiving the target to %s\n", path)
+		fmt.Fprintf(stdout, "archiving the target to %s\n", termText(path))
 	}
 	bar = newProgressBar(stderr)
 	r, err := plan.Apply(ctx, src.Store, dst.Store, migrate.ApplyOptions{
@@ -275,7 +275,7 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 	}
 	if format == outputTable {
 		fmt.Fprintf(stdout, "migrated %d records (%s) into %s in %d batches, %d retries; %d records read back identical; %d identical already; target archive %s\n",
-			r.Written, humanBytes(r.Bytes), dst, r.Batches, r.Retries, r.Verified, r.Skipped, r.Backup)
+			r.Written, humanBytes(r.Bytes), termText(dst.String()), r.Batches, r.Retries, r.Verified, r.Skipped, termText(r.Backup))
 		if r.Left > 0 {
 			fmt.Fprintf(stdout, "left behind (unconvertible): %d records\n", r.Left)
 		}
@@ -294,7 +294,7 @@ func migrateProgress(bar *progressBar, label string) migrate.Progress {
 }
 
 func printMigratePlan(w io.Writer, plan *migrate.Plan) {
-	fmt.Fprintf(w, "source %s\ntarget %s\n", plan.Source, plan.Target)
+	fmt.Fprintf(w, "source %s\ntarget %s\n", termText(plan.Source), termText(plan.Target))
 	for _, s := range plan.Steps {
 		label := s.Action.String()
 		switch s.Action {
@@ -303,18 +303,18 @@ func printMigratePlan(w io.Writer, plan *migrate.Plan) {
 		case migrate.Conflict:
 			label = "differs (refused)"
 		}
-		line := fmt.Sprintf("  %-18s %s (%d bytes", label, s.Name, s.Size)
+		line := fmt.Sprintf("  %-18s %s (%d bytes", label, termText(s.Name), s.Size)
 		if s.Conversion != "" {
 			line += fmt.Sprintf(", %s: %d bytes", s.Conversion, s.TargetSize)
 		}
 		line += ")"
 		if s.Reason != "" {
-			line += ": " + s.Reason
+			line += ": " + termText(s.Reason)
 		}
 		fmt.Fprintln(w, line)
 	}
 	for _, n := range plan.Foreign {
-		fmt.Fprintf(w, "  %-18s %s (not a Spark record: never copied)\n", "foreign", n)
+		fmt.Fprintf(w, "  %-18s %s (not a Spark record: never copied)\n", "foreign", termText(n))
 	}
 	fmt.Fprintf(w, "plan: %d create, %d identical, %d differ (refused), %d overwrite, %d unconvertible; %d target records not in the source are left alone\n",
 		plan.Count(migrate.Create), plan.Count(migrate.Skip), plan.Count(migrate.Conflict), plan.Count(migrate.Overwrite),
@@ -336,7 +336,7 @@ func confirm(yes bool, terminal *bool, prompt string, stdin io.Reader, stderr io
 	if !isTerm {
 		return usageError{errors.New("stdin is not a terminal: pass --yes to confirm (or --dry-run to only see the plan)")}
 	}
-	fmt.Fprintf(stderr, "%s [y/N] ", prompt)
+	fmt.Fprintf(stderr, "%s [y/N] ", termText(prompt))
 	line, _ := bufio.NewReader(stdin).ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":

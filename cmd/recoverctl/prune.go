@@ -189,9 +189,9 @@ func runPrune(ctx context.Context, sf *storeFlags, o *pruneOptions, rules prune.
 		return err
 	}
 	if format == outputTable {
-		fmt.Fprintf(stdout, "store %s\n", plan.Store)
+		fmt.Fprintf(stdout, "store %s\n", termText(plan.Store))
 		for _, it := range plan.Delete {
-			fmt.Fprintf(stdout, "  delete %s (%d bytes): %s\n", it.Name, it.Size, strings.Join(it.Reasons, "; "))
+			fmt.Fprintf(stdout, "  delete %s (%d bytes): %s\n", termText(it.Name), it.Size, termText(strings.Join(it.Reasons, "; ")))
 		}
 		fmt.Fprintf(stdout, "plan: delete %d, keep %d records and %d foreign entries\n", len(plan.Delete), plan.Kept, plan.Foreign)
 	}
@@ -208,7 +208,7 @@ func runPrune(ctx context.Context, sf *storeFlags, o *pruneOptions, rules prune.
 		return finish(fmt.Errorf("prune: archive path: %w", err))
 	}
 	if format == outputTable {
-		fmt.Fprintf(stdout, "what is deleted is saved first to %s\n", path)
+		fmt.Fprintf(stdout, "what is deleted is saved first to %s\n", termText(path))
 	}
 	if err := confirm(o.yes, o.stdinTerminal, fmt.Sprintf("Delete %d entries from %s?", len(plan.Delete), st), stdin, stderr); err != nil {
 		return finish(err)
@@ -228,7 +228,7 @@ func runPrune(ctx context.Context, sf *storeFlags, o *pruneOptions, rules prune.
 		return finish(err)
 	}
 	if format == outputTable {
-		fmt.Fprintf(stdout, "deleted %d entries (%d already gone); saved in %s\n", r.Deleted, r.Gone, r.Backup)
+		fmt.Fprintf(stdout, "deleted %d entries (%d already gone); saved in %s\n", r.Deleted, r.Gone, termText(r.Backup))
 	}
 	return finish(nil)
 }

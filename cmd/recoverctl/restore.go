@@ -144,10 +144,10 @@ func runRestore(ctx context.Context, sf *storeFlags, o restoreOptions, format ou
 	}
 	if sf.verbose {
 		for _, c := range live.Checked {
-			fmt.Fprintf(stderr, "recoverctl: checked for a live Master: %s\n", c)
+			fmt.Fprintf(stderr, "recoverctl: checked for a live Master: %s\n", termText(c))
 		}
 		for _, n := range live.Notes {
-			fmt.Fprintf(stderr, "recoverctl: note: %s\n", n)
+			fmt.Fprintf(stderr, "recoverctl: note: %s\n", termText(n))
 		}
 	}
 	if live.Live() {
@@ -203,7 +203,7 @@ func runRestore(ctx context.Context, sf *storeFlags, o restoreOptions, format ou
 			return finish(err)
 		}
 		if res.PreBackup != "" && format == outputTable {
-			fmt.Fprintf(stdout, "target backed up to %s\n", res.PreBackup)
+			fmt.Fprintf(stdout, "target backed up to %s\n", termText(res.PreBackup))
 		}
 	}
 	batch := o.batchBytes
@@ -226,7 +226,7 @@ func runRestore(ctx context.Context, sf *storeFlags, o restoreOptions, format ou
 	}
 	if format == outputTable {
 		fmt.Fprintf(stdout, "restored %d records into %s in %d batches; %d records read back identical\n",
-			ar.Written, st, ar.Batches, ar.Verified)
+			ar.Written, termText(st.String()), ar.Batches, ar.Verified)
 	}
 	return finish(nil)
 }
@@ -283,8 +283,8 @@ func backupTarget(ctx context.Context, st *openedStore, o restoreOptions, stderr
 
 func printPlan(w io.Writer, archive, target string, plan *backup.Plan) {
 	m := plan.Manifest
-	fmt.Fprintf(w, "archive %s: %d records from %s, created %s\n", archive, m.Records, m.Address, m.Created.Format(time.RFC3339))
-	fmt.Fprintf(w, "target  %s\n", target)
+	fmt.Fprintf(w, "archive %s: %d records from %s %s, created %s\n", termText(archive), m.Records, termText(m.StoreKind), termText(m.Address), m.Created.Format(time.RFC3339))
+	fmt.Fprintf(w, "target  %s\n", termText(target))
 	for _, s := range plan.Steps {
 		label := s.Action.String()
 		switch s.Action {
@@ -293,7 +293,7 @@ func printPlan(w io.Writer, archive, target string, plan *backup.Plan) {
 		case backup.Refuse:
 			label = "differs (refused)"
 		}
-		fmt.Fprintf(w, "  %-18s %s (%d bytes)\n", label, s.Name, s.Size)
+		fmt.Fprintf(w, "  %-18s %s (%d bytes)\n", label, termText(s.Name), s.Size)
 	}
 	fmt.Fprintf(w, "plan: %d create, %d identical, %d differ (refused), %d overwrite; %d target records not in the archive are left alone\n",
 		plan.Count(backup.Create), plan.Count(backup.Skip), plan.Count(backup.Refuse), plan.Count(backup.Overwrite), plan.Extra)

@@ -56,7 +56,7 @@ byte offset); 1 when a file cannot be read at all.`,
 				for _, r := range results {
 					if r.OK {
 						fmt.Fprintf(w, "%s: intact, %d records (%s), %s store %s, created %s, sha256 %s\n",
-							r.File, r.Records, humanBytes(r.Bytes), r.StoreKind, r.Address,
+							termText(r.File), r.Records, humanBytes(r.Bytes), termText(r.StoreKind), termText(r.Address),
 							r.Created.Format(time.RFC3339), r.SHA256)
 					}
 				}

@@ -16,9 +16,9 @@ func refuseLive(live livemaster.Result, st *openedStore, dryRun, force bool, std
 	}
 	switch {
 	case dryRun:
-		fmt.Fprintf(stderr, "recoverctl: warning: %s: %v (without --dry-run this would be refused unless --force)\n", st, live.Err())
+		fmt.Fprintf(stderr, "recoverctl: warning: %s: %s (without --dry-run this would be refused unless --force)\n", termText(st.String()), termText(live.Err().Error()))
 	case force:
-		fmt.Fprintf(stderr, "recoverctl: warning: --force: writing to %s although %v\n", st, live.Err())
+		fmt.Fprintf(stderr, "recoverctl: warning: --force: writing to %s although %s\n", termText(st.String()), termText(live.Err().Error()))
 	default:
 		return fmt.Errorf("%s: %w (stop the Masters first, or pass --force)", st, live.Err())
 	}
