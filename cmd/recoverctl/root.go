@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -35,7 +36,14 @@ func newRootCommand() *cobra.Command {
 		Short: "Inspect, back up, migrate and prune Spark standalone recovery state",
 		Long: `recoverctl reads the state a Spark standalone Master persists for recovery
 (spark.deploy.recoveryMode FILESYSTEM or ZOOKEEPER) without a JVM and without
-running any code from the data it reads.`,
+running any code from the data it reads.
+
+The flags that name a store (--fs, --zk, --zk-dir, --zk-auth, --spark-conf,
+--codec, --timeout, --zk-multiread, and migrate's --from, --to,
+--from-spark-conf, --to-spark-conf) also read RECOVERCTL_<FLAG>, upper case
+with dashes as underscores (RECOVERCTL_ZK, RECOVERCTL_ZK_DIR). A flag given
+on the command line wins over the environment, and one of --fs, --zk and
+--spark-conf given ignores the environment's values for all three.`,
 		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -53,5 +61,9 @@ running any code from the data it reads.`,
 		newMigrateCommand(),
 		newPruneCommand(),
 	)
+	bindEnv(root)
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		return applyEnv(cmd.Flags(), os.Getenv)
+	}
 	return root
 }
