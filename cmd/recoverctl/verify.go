@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/recoverctl/recoverctl/backup"
+	"github.com/recoverctl/recoverctl/internal/regularfile"
 )
 
 func newVerifyCommand() *cobra.Command {
@@ -86,7 +87,7 @@ type verifyResult struct {
 
 func verifyArchive(ctx context.Context, path string) (verifyResult, error) {
 	r := verifyResult{File: path}
-	f, err := os.Open(path)
+	f, _, err := regularfile.Open(path)
 	if err != nil {
 		r.Error = err.Error()
 		return r, fmt.Errorf("verify: %w", err)
