@@ -6,9 +6,11 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/recoverctl/recoverctl/backup"
@@ -216,4 +218,84 @@ func TestCraftedArchiveEscapedInVerifyAndRestorePlan(t *testing.T) {
 			t.Errorf("restore --dry-run lacks %s:\n%s", want, out)
 		}
 	}
+}
+
+func TestTermLinesKeepsItsLineBreaks(t *testing.T) {
+	var out bytes.Buffer
+	w := &termLines{w: &out}
+	for _, chunk := range []string{"classdesc \x1b[2", "Jevil\n  field", " \u202eI\n", "tail\r"} {
+		if _, err := w.Write([]byte(chunk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "classdesc \\x1b[2Jevil\n  field \\u202eI\ntail\\r"; out.String() != want {
+		t.Errorf("termLines wrote %q, want %q", out.String(), want)
+	}
+}
+
+// unescapeTerm inverts termText, for the fuzz target: that it exists shows
+// that what a person reads names one string only.
+func unescapeTerm(s string) (string, bool) {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			b = append(b, s[i])
+			continue
+		}
+		if i+1 >= len(s) {
+			return "", false
+		}
+		i++
+		switch s[i] {
+		case '\\':
+			b = append(b, '\\')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'x', 'u', 'U':
+			n := map[byte]int{'x': 2, 'u': 4, 'U': 8}[s[i]]
+			if i+n >= len(s) {
+				return "", false
+			}
+			v, err := strconv.ParseUint(s[i+1:i+1+n], 16, 32)
+			if err != nil {
+				return "", false
+			}
+			if s[i] == 'x' {
+				b = append(b, byte(v))
+			} else {
+				b = utf8.AppendRune(b, rune(v))
+			}
+			i += n
+		default:
+			return "", false
+		}
+	}
+	return string(b), true
+}
+
+func FuzzTermText(f *testing.F) {
+	for _, s := range []string{hostileName, "plain", "Ünïcødé ETL 日本", "\xff\\x1b", "\u202e\u2066\x00\x7f\u0085", `\\n`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := termText(s)
+		if !utf8.ValidString(out) {
+			t.Fatalf("termText(%q) = %q: not UTF-8", s, out)
+		}
+		for _, r := range out {
+			if r < 0x20 || (r >= 0x7f && r <= 0x9f) || isBidiControl(r) || !unicode.IsPrint(r) {
+				t.Fatalf("termText(%q) = %q holds %U", s, out, r)
+			}
+		}
+		if back, ok := unescapeTerm(out); !ok || back != s {
+			t.Fatalf("termText(%q) = %q reads back as %q (%v)", s, out, back, ok)
+		}
+	})
 }
