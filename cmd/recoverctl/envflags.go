@@ -13,20 +13,22 @@ import (
 // the environment. Each belongs to a group of flags that name the same
 // thing in different ways: a group given on the command line ignores the
 // environment for all its members, so that `--fs DIR` wins over
-// RECOVERCTL_ZK instead of clashing with it.
-var envFlags = map[string]string{
-	"fs":              "store",
-	"zk":              "store",
-	"spark-conf":      "store",
-	"zk-dir":          "zk-dir",
-	"zk-auth":         "zk-auth",
-	"codec":           "codec",
-	"timeout":         "timeout",
-	"zk-multiread":    "zk-multiread",
-	"from":            "from",
-	"from-spark-conf": "from",
-	"to":              "to",
-	"to-spark-conf":   "to",
+// RECOVERCTL_ZK instead of clashing with it. A flag with a command is
+// bound on that command only: backup's --to names an archive, not
+// migrate's target store.
+var envFlags = map[string]struct{ group, command string }{
+	"fs":              {"store", ""},
+	"zk":              {"store", ""},
+	"spark-conf":      {"store", ""},
+	"zk-dir":          {"zk-dir", ""},
+	"zk-auth":         {"zk-auth", ""},
+	"codec":           {"codec", ""},
+	"timeout":         {"timeout", ""},
+	"zk-multiread":    {"zk-multiread", ""},
+	"from":            {"from", "migrate"},
+	"from-spark-conf": {"from", "migrate"},
+	"to":              {"to", "migrate"},
+	"to-spark-conf":   {"to", "migrate"},
 }
 
 const envAnnotation = "recoverctl_env"
@@ -40,7 +42,7 @@ func envName(flag string) string {
 // says so in their help; applyEnv reads the variables when a command runs.
 func bindEnv(cmd *cobra.Command) {
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if _, ok := envFlags[f.Name]; !ok {
+		if e, ok := envFlags[f.Name]; !ok || (e.command != "" && e.command != cmd.Name()) {
 			return
 		}
 		v := envName(f.Name)
@@ -65,14 +67,14 @@ func bindEnv(cmd *cobra.Command) {
 func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
 	given := map[string]bool{}
 	fs.Visit(func(f *pflag.Flag) {
-		if g, ok := envFlags[f.Name]; ok {
-			given[g] = true
+		if e, ok := envFlags[f.Name]; ok {
+			given[e.group] = true
 		}
 	})
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
 		vars := f.Annotations[envAnnotation]
-		if err != nil || len(vars) == 0 || f.Changed || given[envFlags[f.Name]] {
+		if err != nil || len(vars) == 0 || f.Changed || given[envFlags[f.Name].group] {
 			return
 		}
 		val := getenv(vars[0])
