@@ -12,18 +12,11 @@ import (
 	"github.com/recoverctl/recoverctl/store"
 )
 
-// memStore is an in-memory store.Store with fault injection; it stays
+// memStore is an in-memory store.Reader with fault injection; it stays
 // beside the real stores to test what they cannot easily be made to do.
 type memStore struct {
 	mu      sync.Mutex
 	recs    map[string]store.Record
-	writes  int   // records written, all calls
-	batches []int // cost of each WriteBatch call
-	// With limited set, writes fail once budget more records have been
-	// written: the batch in progress is written up to that point, as a
-	// store without transactions would.
-	limited bool
-	budget  int
 	readErr map[string]error
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/recoverctl/recoverctl/internal/regularfile"
 	"github.com/recoverctl/recoverctl/store"
 )
 
@@ -422,14 +423,11 @@ func Open(ctx context.Context, r io.ReaderAt, size int64) (*Archive, error) {
 }
 
 // OpenFile opens and verifies the archive at path; Close releases it.
+// Only a regular file is opened (see regularfile.Open): a FIFO would
+// block the open beyond the reach of signals, a device never end.
 func OpenFile(ctx context.Context, path string) (*Archive, error) {
-	f, err := os.Open(path)
+	f, fi, err := regularfile.Open(path)
 	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	a, err := Open(ctx, f, fi.Size())

@@ -13,11 +13,11 @@ import (
 	"testing"
 
 	"github.com/recoverctl/recoverctl/backup"
+	"github.com/recoverctl/recoverctl/internal/zktest"
 	"github.com/recoverctl/recoverctl/migrate"
 	"github.com/recoverctl/recoverctl/plan"
-	"github.com/recoverctl/recoverctl/store/storetest"
-	"github.com/recoverctl/recoverctl/internal/zktest"
 	"github.com/recoverctl/recoverctl/store"
+	"github.com/recoverctl/recoverctl/store/storetest"
 	"github.com/recoverctl/recoverctl/store/zk"
 )
 

@@ -127,7 +127,7 @@ func TestKryoAndConflicts(t *testing.T) {
 		t.Fatalf("refused apply wrote %d records", len(got))
 	}
 	// Into a Kryo Master only the Kryo record goes.
-	if p, msrc, err = migrate.Plan(ctx, src, dst, migrate.Options{TargetSerializer: migrate.SerializerKryo}, nil); err != nil {
+	if p, _, err = migrate.Plan(ctx, src, dst, migrate.Options{TargetSerializer: migrate.SerializerKryo}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if p.Count(plan.Create) != 1 {

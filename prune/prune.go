@@ -21,8 +21,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/recoverctl/recoverctl/plan"
 	"github.com/recoverctl/recoverctl/codec"
+	"github.com/recoverctl/recoverctl/plan"
 	"github.com/recoverctl/recoverctl/store"
 )
 
@@ -277,4 +277,3 @@ func ParseID(id string, loc *time.Location) (time.Time, string) {
 	}
 	return t, host
 }
-

@@ -13,6 +13,9 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' 
 [ -z "$unformatted" ] || { echo "gofmt needed on:"; echo "$unformatted"; exit 1; }
 go vet ./...
 staticcheck ./...
+# gen-docs is built only by scripts/release.sh (-tags gendocs)
+go vet -tags gendocs ./cmd/recoverctl
+staticcheck -tags gendocs ./cmd/recoverctl
 
 echo "== go test"
 log=$(mktemp)

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/recoverctl/recoverctl/internal/regularfile"
 )
 
 // File names Spark looks for in the conf directory.
@@ -206,7 +208,7 @@ func LoadWithOptions(dir string, env func(string) string, opts Options) (*Conf, 
 	// so scripts that refer to it see this directory.
 	sh.seed("SPARK_CONF_DIR", dir)
 	envPath := filepath.Join(dir, EnvFileName)
-	data, err := readOptional(envPath)
+	data, err := c.readOptional(envPath, EnvFileName)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +225,7 @@ func LoadWithOptions(dir string, env func(string) string, opts Options) (*Conf, 
 	}
 
 	javaOptsPath := filepath.Join(dir, JavaOptsFileName)
-	jdata, err := readOptional(javaOptsPath)
+	jdata, err := c.readOptional(javaOptsPath, JavaOptsFileName)
 	if err != nil {
 		return nil, err
 	}
@@ -243,20 +245,26 @@ func LoadWithOptions(dir string, env func(string) string, opts Options) (*Conf, 
 		}
 	}
 
-	propsPath := opts.PropertiesFile
-	propsName := propsPath
-	if propsPath == "" {
-		propsPath = filepath.Join(dir, DefaultsFileName)
-		propsName = DefaultsFileName
-		if fi, err := os.Stat(propsPath); err != nil || !fi.Mode().IsRegular() {
-			// Spark's getDefaultPropertiesFile silently skips a missing or
-			// non-regular spark-defaults.conf.
-			propsPath = ""
+	if propsPath := opts.PropertiesFile; propsPath != "" {
+		data, err := regularfile.ReadFile(propsPath, MaxFileSize)
+		if err != nil {
+			return nil, &FileError{Path: propsPath, Err: fmt.Errorf("properties file: %w", err)}
 		}
-	}
-	if propsPath != "" {
-		if err := c.loadDefaults(propsPath, propsName); err != nil {
+		if err := c.loadDefaults(propsPath, propsPath, data); err != nil {
 			return nil, err
+		}
+	} else {
+		// Spark's getDefaultPropertiesFile skips a missing or non-regular
+		// spark-defaults.conf.
+		propsPath = filepath.Join(dir, DefaultsFileName)
+		data, err := c.readOptional(propsPath, DefaultsFileName)
+		if err != nil {
+			return nil, err
+		}
+		if data != nil {
+			if err := c.loadDefaults(propsPath, DefaultsFileName, data); err != nil {
+				return nil, err
+			}
 		}
 	}
 
@@ -275,9 +283,19 @@ func orEmptyEnv(env func(string) string) func(string) string {
 	return env
 }
 
-// readOptional returns nil, nil when path does not exist.
-func readOptional(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
+// MaxFileSize bounds each configuration file read (spark-env.sh,
+// java-opts, spark-defaults.conf, a properties file): honest ones are a few
+// KB. A larger file is refused before more than MaxFileSize+1 bytes of it
+// are read.
+const MaxFileSize = 4 << 20
+
+// readOptional reads a file of the conf directory as Spark's scripts and
+// launcher find it: nil, nil when it does not exist or is no regular file
+// (load-spark-env.sh tests spark-env.sh with -f, the launcher java-opts and
+// spark-defaults.conf with File.isFile), the latter with a warning. It is
+// opened without blocking, so a FIFO never hangs the read.
+func (c *Conf) readOptional(path, name string) ([]byte, error) {
+	data, err := regularfile.ReadFile(path, MaxFileSize)
 	switch {
 	case err == nil:
 		if data == nil {
@@ -285,6 +303,10 @@ func readOptional(path string) ([]byte, error) {
 		}
 		return data, nil
 	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case errors.Is(err, regularfile.ErrNotRegular):
+		c.Warnings = append(c.Warnings, Warning{Source: Source{File: name},
+			Message: fmt.Sprintf("%v; Spark skips it, and so did recoverctl", err)})
 		return nil, nil
 	default:
 		return nil, &FileError{Path: path, Err: err}
@@ -341,18 +363,7 @@ func withoutShadowed(s Setting) Setting {
 
 // loadDefaults mirrors Utils.loadDefaultSparkProperties: only spark.* keys
 // are taken, and only when no -D option already set them.
-func (c *Conf) loadDefaults(path, name string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return &FileError{Path: path, Err: fmt.Errorf("properties file: %w", err)}
-	}
-	if !fi.Mode().IsRegular() {
-		return &FileError{Path: path, Err: errors.New("properties file is not a regular file")}
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return &FileError{Path: path, Err: err}
-	}
+func (c *Conf) loadDefaults(path, name string, data []byte) error {
 	props, err := parseProperties(data)
 	if err != nil {
 		var le *lineError

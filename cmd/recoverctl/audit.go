@@ -83,7 +83,7 @@ It exits 7 when anything is flagged, 0 when the store is clean.`,
 				return err
 			}
 			if note != "" {
-				fmt.Fprintln(cmd.ErrOrStderr(), "recoverctl:", note)
+				fmt.Fprintln(cmd.ErrOrStderr(), "recoverctl:", termText(note))
 			}
 			if format == outputTable {
 				writeAuditTables(cmd.OutOrStdout(), rep)
@@ -105,9 +105,9 @@ It exits 7 when anything is flagged, 0 when the store is clean.`,
 
 func writeAuditTables(w io.Writer, rep *audit.Report) {
 	if len(rep.Findings) == 0 {
-		fmt.Fprintf(w, "no findings in %s (%d records)\n", rep.Store, rep.Records)
+		fmt.Fprintf(w, "no findings in %s (%d records)\n", termText(rep.Store), rep.Records)
 	} else {
-		fmt.Fprintf(w, "FINDINGS (%d) in %s (%d records)\n", len(rep.Findings), rep.Store, rep.Records)
+		fmt.Fprintf(w, "FINDINGS (%d) in %s (%d records)\n", len(rep.Findings), termText(rep.Store), rep.Records)
 		t := newTable(w, "SEVERITY", "CHECK", "WHERE", "CLASS", "DETAIL")
 		for _, f := range rep.Findings {
 			where := f.Record
@@ -123,7 +123,7 @@ func writeAuditTables(w io.Writer, rep *audit.Report) {
 		_ = t.Render()
 	}
 	if rep.Target != "" {
-		fmt.Fprintf(w, "\nA SPARK %s MASTER WOULD (%d records)\n", rep.Target, len(rep.Predictions))
+		fmt.Fprintf(w, "\nA SPARK %s MASTER WOULD (%d records)\n", termText(rep.Target), len(rep.Predictions))
 		t := newTable(w, "RECORD", "VERDICT", "CLASS", "REASON")
 		for _, p := range rep.Predictions {
 			class, reason := p.Class, p.Reason

@@ -72,25 +72,25 @@ named like archives that do not verify are reported and left alone.
 				return writeData(cmd.OutOrStdout(), format, res)
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "%s: %d records, %s in, %s archive, %.2fs\n", res.Archive, res.Records,
+			fmt.Fprintf(w, "%s: %d records, %s in, %s archive, %.2fs\n", termText(res.Archive), res.Records,
 				humanBytes(res.BytesIn), humanBytes(res.BytesOut), res.Seconds)
 			for _, n := range res.Foreign {
-				fmt.Fprintf(w, "not archived (not a Spark record): %s\n", n)
+				fmt.Fprintf(w, "not archived (not a Spark record): %s\n", termText(n))
 			}
 			for _, sk := range res.Skipped {
-				fmt.Fprintf(w, "not archived (cannot be read, --skip-unreadable): %s: %s\n", sk.Name, sk.Reason)
+				fmt.Fprintf(w, "not archived (cannot be read, --skip-unreadable): %s: %s\n", termText(sk.Name), termText(sk.Reason))
 			}
 			for _, n := range res.Vanished {
-				fmt.Fprintf(w, "not archived (deleted while the backup ran): %s\n", n)
+				fmt.Fprintf(w, "not archived (deleted while the backup ran): %s\n", termText(n))
 			}
 			if res.Rotation == nil {
 				return nil
 			}
 			for _, r := range res.Rotation.Removed {
-				fmt.Fprintf(w, "removed old archive %s (created %s)\n", r.Path, r.Created.Format(time.RFC3339))
+				fmt.Fprintf(w, "removed old archive %s (created %s)\n", termText(r.Path), r.Created.Format(time.RFC3339))
 			}
 			for _, sk := range res.Rotation.Skipped {
-				fmt.Fprintf(w, "left alone by --keep (not an intact archive of this store): %s: %s\n", sk.Path, sk.Reason)
+				fmt.Fprintf(w, "left alone by --keep (not an intact archive of this store): %s: %s\n", termText(sk.Path), termText(sk.Reason))
 			}
 			if n := res.Rotation.Other; n > 0 {
 				fmt.Fprintf(w, "left alone by --keep: %d archives of other stores\n", n)

@@ -114,7 +114,7 @@ func (w *writeFlags) run(ctx context.Context, c *change, verbose bool, stdin io.
 				}
 				if verbose {
 					for _, n := range live.Checked {
-						fmt.Fprintf(stderr, "recoverctl: checked for a live Master: %s\n", n)
+						fmt.Fprintf(stderr, "recoverctl: checked for a live Master: %s\n", termText(n))
 					}
 				}
 				if !live.Live() {
@@ -123,9 +123,9 @@ func (w *writeFlags) run(ctx context.Context, c *change, verbose bool, stdin io.
 				c.live = append(c.live, live)
 				switch {
 				case w.dryRun:
-					fmt.Fprintf(stderr, "recoverctl: warning: %s: %v (without --dry-run this would be refused unless --force)\n", st, live.Err())
+					fmt.Fprintf(stderr, "recoverctl: warning: %s: %s (without --dry-run this would be refused unless --force)\n", termText(st.String()), termText(live.Err().Error()))
 				case w.force:
-					fmt.Fprintf(stderr, "recoverctl: warning: --force: changing %s although %v\n", st, live.Err())
+					fmt.Fprintf(stderr, "recoverctl: warning: --force: changing %s although %s\n", termText(st.String()), termText(live.Err().Error()))
 				default:
 					return fmt.Errorf("%s refused: %s: %w (stop the Masters first, or pass --force)", c.holder, st, live.Err())
 				}
@@ -225,21 +225,21 @@ func printSteps(w io.Writer, p *plan.Plan) {
 		case plan.Differs:
 			label = "differs (refused)"
 		}
-		line := fmt.Sprintf("  %-18s %s (%d bytes", label, s.Name, s.Size)
+		line := fmt.Sprintf("  %-18s %s (%d bytes", label, termText(s.Name), s.Size)
 		if s.Conversion != "" {
 			line += fmt.Sprintf(", %s: %d bytes", s.Conversion, s.TargetSize)
 		}
 		line += ")"
 		if s.Reason != "" {
-			line += ": " + s.Reason
+			line += ": " + termText(s.Reason)
 		}
 		if len(s.Reasons) > 0 {
-			line += ": " + strings.Join(s.Reasons, "; ")
+			line += ": " + termText(strings.Join(s.Reasons, "; "))
 		}
 		fmt.Fprintln(w, line)
 	}
 	for _, n := range p.Foreign {
-		fmt.Fprintf(w, "  %-18s %s (not a Spark record: never copied)\n", "foreign", n)
+		fmt.Fprintf(w, "  %-18s %s (not a Spark record: never copied)\n", "foreign", termText(n))
 	}
 	fmt.Fprintf(w, "plan: %d create, %d identical, %d differ (refused), %d overwrite, %d delete, %d unconvertible, %d too large; %d target records left alone\n",
 		p.Count(plan.Create), p.Count(plan.Identical), p.Count(plan.Differs), p.Count(plan.Overwrite), p.Count(plan.Delete),

@@ -90,7 +90,9 @@ func exitCode(err error) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(os.Stderr, "recoverctl:", err)
+	// Errors name records, files and addresses from the data: escaped like
+	// everything else printed for a person.
+	fmt.Fprintln(os.Stderr, "recoverctl:", termText(err.Error()))
 	var ue usageError
 	var pe partialError
 	var fe findingsError

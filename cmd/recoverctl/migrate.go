@@ -183,7 +183,7 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 				res.Foreign = []string{}
 			}
 			if format == outputTable {
-				fmt.Fprintf(stdout, "source %s\ntarget %s\n", p.Source, p.Target)
+				fmt.Fprintf(stdout, "source %s\ntarget %s\n", termText(p.Source), termText(p.Target))
 				printSteps(stdout, p)
 				if o.w.dryRun {
 					fmt.Fprintln(stdout, "dry run: nothing written")
@@ -198,10 +198,10 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 	}
 	if err == nil && p != nil && !o.w.dryRun && format == outputTable {
 		if p.Writes() == 0 {
-			fmt.Fprintf(stdout, "nothing to write: %s already holds every record; %d read back identical\n", dst, r.Verified)
+			fmt.Fprintf(stdout, "nothing to write: %s already holds every record; %d read back identical\n", termText(dst.String()), r.Verified)
 		} else {
 			fmt.Fprintf(stdout, "migrated %d records (%s) into %s in %d batches, %d retries; %d records read back identical; %d identical already; target archive %s\n",
-				r.Written, humanBytes(r.Bytes), dst, r.Batches, r.Retries, r.Verified, r.Skipped, r.Backup)
+				r.Written, humanBytes(r.Bytes), termText(dst.String()), r.Batches, r.Retries, r.Verified, r.Skipped, termText(r.Backup))
 		}
 		if r.Left > 0 {
 			fmt.Fprintf(stdout, "left behind (unconvertible): %d records\n", r.Left)

@@ -194,9 +194,9 @@ func runPrune(ctx context.Context, sf *storeFlags, o *pruneOptions, rules prune.
 				}
 			}
 			if format == outputTable {
-				fmt.Fprintf(stdout, "store %s\n", p.Target)
+				fmt.Fprintf(stdout, "store %s\n", termText(p.Target))
 				for _, it := range res.Delete {
-					fmt.Fprintf(stdout, "  delete %s (%d bytes): %s\n", it.Name, it.Size, strings.Join(it.Reasons, "; "))
+					fmt.Fprintf(stdout, "  delete %s (%d bytes): %s\n", termText(it.Name), it.Size, termText(strings.Join(it.Reasons, "; ")))
 				}
 				fmt.Fprintf(stdout, "plan: delete %d, keep %d records and %d foreign entries\n", len(res.Delete), res.Kept, res.Foreign)
 				if o.w.dryRun {
@@ -213,7 +213,7 @@ func runPrune(ctx context.Context, sf *storeFlags, o *pruneOptions, rules prune.
 		res.Result = &r
 	}
 	if err == nil && p != nil && !o.w.dryRun && p.Writes() > 0 && format == outputTable {
-		fmt.Fprintf(stdout, "deleted %d entries (%d already gone); saved in %s\n", r.Deleted, r.Gone, r.Backup)
+		fmt.Fprintf(stdout, "deleted %d entries (%d already gone); saved in %s\n", r.Deleted, r.Gone, termText(r.Backup))
 	}
 	if p != nil && format != outputTable {
 		if werr := writeData(stdout, format, res); werr != nil && err == nil {

@@ -119,8 +119,8 @@ func runRestore(ctx context.Context, sf *storeFlags, w *writeFlags, archive stri
 			res.Overwrite, res.TooLarge, res.Extra, res.Steps = p.Count(plan.Overwrite), p.Count(plan.TooLarge), p.Extra, p.Steps
 			if format == outputTable {
 				m := a.Manifest()
-				fmt.Fprintf(stdout, "archive %s: %d records from %s, created %s\n", archive, m.Records, m.Address, m.Created.Format(time.RFC3339))
-				fmt.Fprintf(stdout, "target  %s\n", st)
+				fmt.Fprintf(stdout, "archive %s: %d records from %s (%s), created %s\n", termText(archive), m.Records, termText(m.Address), termText(m.StoreKind), m.Created.Format(time.RFC3339))
+				fmt.Fprintf(stdout, "target  %s\n", termText(st.String()))
 				printSteps(stdout, p)
 				if w.dryRun {
 					fmt.Fprintln(stdout, "dry run: nothing written")
@@ -136,10 +136,10 @@ func runRestore(ctx context.Context, sf *storeFlags, w *writeFlags, archive stri
 	res.Seconds = time.Since(start).Seconds()
 	if err == nil && p != nil && !w.dryRun && format == outputTable {
 		if r.Backup != "" {
-			fmt.Fprintf(stdout, "target backed up to %s\n", r.Backup)
+			fmt.Fprintf(stdout, "target backed up to %s\n", termText(r.Backup))
 		}
 		fmt.Fprintf(stdout, "restored %d records into %s in %d batches; %d records read back identical\n",
-			r.Written, st, r.Batches, r.Verified)
+			r.Written, termText(st.String()), r.Batches, r.Verified)
 	}
 	if p != nil && format != outputTable {
 		if werr := writeData(stdout, format, res); werr != nil && err == nil {

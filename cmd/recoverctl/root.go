@@ -1,33 +1,10 @@
 package main
 
 import (
-	"runtime/debug"
+	"os"
 
 	"github.com/spf13/cobra"
 )
-
-// version is set at build time with -ldflags "-X main.version=..."; a plain
-// `go build` falls back to the module version or VCS revision.
-var version = ""
-
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	if v := info.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			return "devel-" + s.Value[:12]
-		}
-	}
-	return "devel"
-}
 
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
@@ -35,10 +12,26 @@ func newRootCommand() *cobra.Command {
 		Short: "Inspect, back up, migrate and prune Spark standalone recovery state",
 		Long: `recoverctl reads the state a Spark standalone Master persists for recovery
 (spark.deploy.recoveryMode FILESYSTEM or ZOOKEEPER) without a JVM and without
-running any code from the data it reads.`,
-		Version:       buildVersion(),
+running any code from the data it reads.
+
+The flags that name a store (--fs, --zk, --zk-dir, --zk-auth, --spark-conf,
+--codec, --timeout, --zk-multiread, and migrate's --from, --to,
+--from-spark-conf, --to-spark-conf) also read RECOVERCTL_<FLAG>, upper case
+with dashes as underscores (RECOVERCTL_ZK, RECOVERCTL_ZK_DIR). A flag given
+on the command line wins over the environment, and one of --fs, --zk and
+--spark-conf given ignores the environment's values for all three.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	// --version is recoverctl's own flag rather than cobra's, so that the
+	// Spark releases it lists are looked up only when it is given.
+	showVersion := root.Flags().Bool("version", false, "print the version, as the version command does")
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		if *showVersion {
+			writeVersionText(cmd.OutOrStdout(), fullVersion())
+			return nil
+		}
+		return cmd.Help()
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
@@ -52,6 +45,12 @@ running any code from the data it reads.`,
 		newAuditCommand(),
 		newMigrateCommand(),
 		newPruneCommand(),
+		newVersionCommand(),
 	)
+	addReleaseCommands(root)
+	bindEnv(root)
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		return applyEnv(cmd.Flags(), os.Getenv)
+	}
 	return root
 }

@@ -95,7 +95,12 @@ func runShow(ctx context.Context, o *showOptions, want string, stdout, stderr io
 	}
 	if o.raw && it.Record != nil && it.Record.Tree != nil {
 		fmt.Fprintln(stdout, "# Java serialization stream")
-		if err := javaser.Dump(stdout, it.Record.Tree); err != nil {
+		// The tree names classes and fields as the stream spells them.
+		tw := &termLines{w: stdout}
+		if err := javaser.Dump(tw, it.Record.Tree); err != nil {
+			return err
+		}
+		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}

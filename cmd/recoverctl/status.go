@@ -151,20 +151,20 @@ func runStatus(ctx context.Context, o *statusOptions, stdout, stderr io.Writer) 
 }
 
 func writeStatus(w io.Writer, r statusReport) {
-	fmt.Fprintf(w, "store:        %s\n", r.Store)
+	fmt.Fprintf(w, "store:        %s\n", termText(r.Store))
 	fmt.Fprintf(w, "records:      %d workers, %d apps, %d drivers\n", r.Workers, r.Apps, r.Drivers)
 	fmt.Fprintf(w, "undecodable:  %d\n", r.Undecodable)
 	for _, p := range r.Problems {
-		fmt.Fprintf(w, "  %s: %s\n", p.Name, p.Reason)
+		fmt.Fprintf(w, "  %s: %s\n", termText(p.Name), termText(p.Reason))
 	}
 	fmt.Fprintf(w, "foreign:      %d%s\n", len(r.Foreign), list(r.Foreign))
 	switch {
 	case r.Spark == "":
 		fmt.Fprintf(w, "written by:   unknown\n")
 	case len(r.SparkReleases) > 0:
-		fmt.Fprintf(w, "written by:   Spark %s (consistent with %s)\n", r.Spark, strings.Join(r.SparkReleases, ", "))
+		fmt.Fprintf(w, "written by:   Spark %s (consistent with %s)\n", termText(r.Spark), termText(strings.Join(r.SparkReleases, ", ")))
 	default:
-		fmt.Fprintf(w, "written by:   Spark %s\n", r.Spark)
+		fmt.Fprintf(w, "written by:   Spark %s\n", termText(r.Spark))
 	}
 	fmt.Fprintf(w, "serializer:   %s\n", tally(r.Serializers, "-"))
 	if len(r.Codecs) > 0 {
@@ -181,7 +181,7 @@ func writeStatus(w io.Writer, r statusReport) {
 				if p.Leader {
 					role = "LEADER"
 				}
-				fmt.Fprintf(w, "  %-8s %s session %s since %s\n", role, p.Node, p.Session, p.Since)
+				fmt.Fprintf(w, "  %-8s %s session %s since %s\n", role, termText(p.Node), termText(p.Session), termText(p.Since))
 			}
 		}
 	}
@@ -201,7 +201,7 @@ func list(names []string) string {
 	if len(names) == 0 {
 		return ""
 	}
-	return " (" + strings.Join(names, ", ") + ")"
+	return " (" + termText(strings.Join(names, ", ")) + ")"
 }
 
 func tally(m map[string]int, none string) string {
@@ -215,7 +215,7 @@ func tally(m map[string]int, none string) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s: %d", k, m[k])
+		parts[i] = fmt.Sprintf("%s: %d", termText(k), m[k])
 	}
 	return strings.Join(parts, ", ")
 }

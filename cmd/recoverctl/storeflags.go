@@ -62,7 +62,7 @@ func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, 
 	}
 	logf := func(format string, args ...any) {
 		if f.verbose {
-			fmt.Fprintf(stderr, "recoverctl: "+format+"\n", args...)
+			fmt.Fprintln(stderr, "recoverctl:", termText(fmt.Sprintf(format, args...)))
 		}
 	}
 	fsDir, zkServers, zkDir, codecName := f.fsDir, f.zkServers, f.zkDir, f.codec

@@ -16,8 +16,22 @@ import (
 	"github.com/recoverctl/recoverctl/inventory"
 )
 
+// table is a tablewriter table whose cells all go through termCell: every
+// table recoverctl prints holds names from the data.
+type table struct{ t *tablewriter.Table }
+
+func (t table) Append(cells ...any) error {
+	row := make([]string, len(cells))
+	for i, c := range cells {
+		row[i] = termCell(c)
+	}
+	return t.t.Append(row)
+}
+
+func (t table) Render() error { return t.t.Render() }
+
 // newTable makes the borderless, kubectl-like tables recoverctl prints.
-func newTable(w io.Writer, header ...any) *tablewriter.Table {
+func newTable(w io.Writer, header ...any) table {
 	t := tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders: tw.BorderNone,
@@ -34,13 +48,13 @@ func newTable(w io.Writer, header ...any) *tablewriter.Table {
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 	)
 	t.Header(header...)
-	return t
+	return table{t}
 }
 
 func writeTables(w io.Writer, inv *inventory.Inventory, now time.Time) {
 	v := inv.View()
 	sections := 0
-	section := func(title string, n int, fill func(*tablewriter.Table), header ...any) {
+	section := func(title string, n int, fill func(table), header ...any) {
 		if n == 0 {
 			return
 		}
@@ -55,35 +69,35 @@ func writeTables(w io.Writer, inv *inventory.Inventory, now time.Time) {
 		_ = t.Render()
 		writeTrimmed(w, buf.Bytes())
 	}
-	section("WORKERS", len(v.Workers), func(t *tablewriter.Table) {
+	section("WORKERS", len(v.Workers), func(t table) {
 		for _, x := range v.Workers {
 			_ = t.Append(x.ID, fmt.Sprintf("%s:%d", x.Host, x.Port), x.Cores, mib(x.Memory), workerResources(x.Worker),
 				registered(x.ID, now), x.WebUIAddress, x.RecordSize)
 		}
 	}, "ID", "HOST:PORT", "CORES", "MEMORY", "RESOURCES", "REGISTERED", "WEB UI", "SIZE")
-	section("APPS", len(v.ActiveApps), func(t *tablewriter.Table) {
+	section("APPS", len(v.ActiveApps), func(t table) {
 		for _, x := range v.ActiveApps {
 			_ = t.Append(x.ID, x.Name, x.User, optInt(x.MaxCores), mib(x.MemoryPerExecutor), when(x.StartTime, now),
 				endpoint(x.Driver), x.AppUIURL, x.RecordSize)
 		}
 	}, "ID", "NAME", "USER", "MAX CORES", "MEM/EXECUTOR", "SUBMITTED", "DRIVER", "WEB UI", "SIZE")
-	section("DRIVERS", len(v.ActiveDrivers), func(t *tablewriter.Table) {
+	section("DRIVERS", len(v.ActiveDrivers), func(t table) {
 		for _, x := range v.ActiveDrivers {
 			_ = t.Append(x.ID, x.MainClass, x.Cores, mib(x.Memory), x.Supervise, when(x.StartTime, now), x.JarURL, x.RecordSize)
 		}
 	}, "ID", "MAIN CLASS", "CORES", "MEMORY", "SUPERVISE", "SUBMITTED", "JAR", "SIZE")
-	section("UNDECODABLE", len(v.Undecodable), func(t *tablewriter.Table) {
+	section("UNDECODABLE", len(v.Undecodable), func(t table) {
 		for _, p := range v.Undecodable {
 			_ = t.Append(p.Record, p.Kind, p.RecordSize, p.Error)
 		}
 	}, "RECORD", "KIND", "SIZE", "ERROR")
-	section("FOREIGN (not Spark records; left alone)", len(v.Foreign), func(t *tablewriter.Table) {
+	section("FOREIGN (not Spark records; left alone)", len(v.Foreign), func(t table) {
 		for _, f := range v.Foreign {
 			_ = t.Append(f.Name, f.Size)
 		}
 	}, "NAME", "SIZE")
 	if sections == 0 {
-		fmt.Fprintf(w, "no records in %s\n", inv.Store)
+		fmt.Fprintf(w, "no records in %s\n", termText(inv.Store))
 	}
 }
 

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/recoverctl/recoverctl/backup"
+	"github.com/recoverctl/recoverctl/internal/regularfile"
 )
 
 func newVerifyCommand() *cobra.Command {
@@ -63,11 +63,11 @@ names the entry and the byte offset); 1 when a file cannot be read at all.`,
 						// Kind and address come from the manifest, which
 						// whoever made the archive chose.
 						fmt.Fprintf(w, "%s: intact, %d records (%s), %s store %s, created %s, sha256 %s\n",
-							quoteControls(r.File), r.Records, humanBytes(r.Bytes), quoteControls(r.StoreKind),
-							quoteControls(r.Address), r.Created.Format(time.RFC3339), r.SHA256)
+							termText(r.File), r.Records, humanBytes(r.Bytes), termText(r.StoreKind),
+							termText(r.Address), r.Created.Format(time.RFC3339), r.SHA256)
 						if r.Foreign > 0 {
 							fmt.Fprintf(w, "%s: also holds %d foreign entries (%s) that prune deleted; restore does not write them back\n",
-								quoteControls(r.File), r.Foreign, humanBytes(r.ForeignBytes))
+								termText(r.File), r.Foreign, humanBytes(r.ForeignBytes))
 						}
 					}
 				}
@@ -101,7 +101,7 @@ type verifyResult struct {
 
 func verifyArchive(ctx context.Context, path string) (verifyResult, error) {
 	r := verifyResult{File: path}
-	f, err := os.Open(path)
+	f, _, err := regularfile.Open(path)
 	if err != nil {
 		r.Error = err.Error()
 		return r, fmt.Errorf("verify: %w", err)
@@ -123,13 +123,4 @@ func verifyArchive(ctx context.Context, path string) (verifyResult, error) {
 	r.SHA256 = fmt.Sprintf("%x", m.ArchiveSHA256)
 	r.Foreign, r.ForeignBytes = m.Foreign, m.ForeignBytes
 	return r, nil
-}
-
-// quoteControls quotes s, escapes visible, when it holds anything that is
-// not a printable character (controls, bidirectional overrides).
-func quoteControls(s string) string {
-	if q := strconv.Quote(s); q[1:len(q)-1] != s {
-		return q
-	}
-	return s
 }

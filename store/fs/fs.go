@@ -375,4 +375,3 @@ func readAll(f *os.File, size int64, buf []byte) ([]byte, error) {
 		}
 	}
 }
-

@@ -15,12 +15,3 @@ func put(ctx context.Context, s *zk.Store, recs ...store.Record) error {
 	}
 	return s.Apply(ctx, ops)
 }
-
-// del deletes name at the version it has now.
-func del(ctx context.Context, s *zk.Store, name string) error {
-	rec, err := s.Read(ctx, name)
-	if err != nil {
-		return err
-	}
-	return s.Apply(ctx, []store.Op{{Kind: store.OpDelete, Record: rec, SeenVersion: rec.Version}})
-}
