@@ -63,7 +63,8 @@ type Store struct {
 
 // Open returns the store for dir, which must exist: a missing directory
 // means the wrong path or an unmounted volume, and creating it would hide
-// that (store.ErrUnavailable).
+// that (store.ErrUnavailable). A directory holding a RocksDB database is
+// refused with ErrRocksDB.
 func Open(dir string) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -75,6 +76,9 @@ func Open(dir string) (*Store, error) {
 	}
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("recovery directory %s: %w: not a directory", abs, store.ErrUnavailable)
+	}
+	if names := rocksdbFiles(abs); names != nil {
+		return nil, fmt.Errorf("recovery directory %s %w (%s)", abs, ErrRocksDB, strings.Join(names, ", "))
 	}
 	return &Store{dir: abs}, nil
 }
@@ -314,4 +318,3 @@ func readAll(f *os.File, size int64, buf []byte) ([]byte, error) {
 		}
 	}
 }
-
