@@ -111,7 +111,7 @@ func runBackup(ctx context.Context, st *openedStore, to string, keep int, metric
 	if err != nil {
 		return backupResult{}, err
 	}
-	sum, err := backup.WriteFile(ctx, st.Store, path, info, bar.report("backup"))
+	sum, err := backup.WriteFile(ctx, st.Reader, path, info, bar.report("backup"))
 	bar.done()
 	if err != nil {
 		return backupResult{}, fmt.Errorf("backup %s to %s: %w", st, path, err)
@@ -150,6 +150,11 @@ func storeInfo(st *openedStore) backup.Info {
 		if st.codec != "" {
 			info.Settings["spark.deploy.recoveryCompressionCodec"] = st.codec
 		}
+	case st.rdb != nil:
+		info.StoreKind = "rocksdb"
+		info.Dir = st.rdb.Info().Dir
+		info.Settings["spark.deploy.recoveryMode"] = "ROCKSDB"
+		info.Settings["spark.deploy.recoveryDirectory"] = info.Dir
 	}
 	return info
 }

@@ -211,6 +211,8 @@ func checkLive(ctx context.Context, st *openedStore, master string) (livemaster.
 		return livemaster.CheckZK(ctx, st.zk)
 	case st.fs != nil:
 		return livemaster.CheckDir(ctx, st.fs.Dir(), livemaster.DirOptions{Master: master})
+	case st.rdb != nil:
+		return checkLiveRocksDB(ctx, st.rdb)
 	}
 	return livemaster.Result{}, nil
 }

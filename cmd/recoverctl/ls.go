@@ -92,7 +92,7 @@ func runLs(ctx context.Context, o *lsOptions, args []string, stdout, stderr io.W
 		return err
 	}
 	defer st.close()
-	inv, err := inventory.Load(ctx, st.Store, inventory.Options{Codec: codec.Options{Codec: st.codec}, Filter: filter,
+	inv, err := inventory.Load(ctx, st.Reader, inventory.Options{Codec: codec.Options{Codec: st.codec}, Filter: filter,
 		Encode: format == outputJSON, EncodePrefix: viewJSONPrefix, EncodeIndent: viewJSONIndent})
 	if err != nil {
 		return err

@@ -147,7 +147,7 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 		return fmt.Errorf("migrate: source: %w", err)
 	}
 	defer src.close()
-	dst, err := dstFlags.open(ctx, stderr)
+	dst, err := dstFlags.openTarget(ctx, stderr)
 	if err != nil {
 		return fmt.Errorf("migrate: target: %w", err)
 	}
@@ -169,7 +169,7 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 	c := &change{
 		target: dst, guarded: []*openedStore{src, dst}, holder: fmt.Sprintf("recoverctl migrate %s -> %s", src, dst), verb: "Write",
 		plan: func(ctx context.Context, progress plan.Progress) (*plan.Plan, plan.Source, error) {
-			p, s, err := migrate.Plan(ctx, src.Store, dst.Store, opts, progress)
+			p, s, err := migrate.Plan(ctx, src.Reader, dst.Store, opts, progress)
 			if err != nil {
 				return nil, nil, err
 			}
