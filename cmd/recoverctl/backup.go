@@ -35,7 +35,7 @@ archive: zstd-compressed tar with a SHA-256 per record and over the whole
 file (see backup/FORMAT.md). The archive is written under a temporary name
 (mode 0600), read back and verified, then renamed into place.
 
---to DIR writes recoverctl-<fs|zk>-<UTC time>.rctl.zst inside DIR; --keep N
+--to DIR writes recoverctl-<fs|zk|rocksdb>-<UTC time>.rctl.zst inside DIR; --keep N
 then removes all but the newest N such archives of that store kind there.
 --metrics-file writes a Prometheus textfile for node_exporter after a success.`,
 		Example: `  recoverctl backup --zk zk1:2181 --to /var/backups/spark --keep 48 --metrics-file /var/lib/node_exporter/recoverctl.prom
