@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -512,4 +514,25 @@ func TestRocksDBDamageReported(t *testing.T) {
 	if code != exitFindings || !strings.Contains(out, "000004.log") {
 		t.Errorf("audit: exit %d, want %d naming the log:\n%s", code, exitFindings, out)
 	}
+}
+
+// --master asks a ROCKSDB directory's Master too, as for a FILESYSTEM one.
+func TestMigrateFromRocksDBAsksMaster(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"url":"spark://127.0.0.1:7077","status":"ALIVE"}`)
+	}))
+	defer srv.Close()
+	c := rocksdbCaptures(t)[0]
+	target := t.TempDir()
+	args := []string{"migrate", "--from", "rocksdb://" + absTest(t, c.rocksdb), "--to", "fs://" + target, "--master", srv.URL, "--yes", "--backup-dir", t.TempDir()}
+	if _, stderr, code := runCLI(t, args...); code != exitRefused || !strings.Contains(stderr, "Master ALIVE") {
+		t.Fatalf("exit %d, want %d: %s", code, exitRefused, stderr)
+	}
+	if des, _ := os.ReadDir(target); len(des) != 0 {
+		t.Fatalf("refused migrate wrote %d files", len(des))
+	}
+	if _, stderr, code := runCLI(t, append(args, "--force")...); code != exitOK {
+		t.Fatalf("--force: exit %d: %s", code, stderr)
+	}
+	sameRecords(t, "forced migrate", readDirRecords(t, target), readDirRecords(t, c.records))
 }

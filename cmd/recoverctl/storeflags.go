@@ -237,9 +237,9 @@ func (o *openedStore) String() string { return o.Reader.String() }
 // checkLiveRocksDB finds a Master on a RocksDB directory the way it finds
 // one on a FILESYSTEM directory, and also by the database's LOCK: only an
 // open RocksDB holds it, and a ROCKSDB Master keeps its database open.
-func checkLiveRocksDB(ctx context.Context, s *rocksdb.Store) (livemaster.Result, error) {
+func checkLiveRocksDB(ctx context.Context, s *rocksdb.Store, master string) (livemaster.Result, error) {
 	info := s.Info()
-	res, err := livemaster.CheckDir(ctx, info.Dir, livemaster.DirOptions{})
+	res, err := livemaster.CheckDir(ctx, info.Dir, livemaster.DirOptions{Master: master})
 	if err != nil {
 		return res, err
 	}
