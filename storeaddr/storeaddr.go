@@ -4,6 +4,7 @@
 //
 //	fs:///var/spark/recovery[?codec=lz4]
 //	zk://zk1:2181,zk2:2181[/chroot][?dir=/spark]
+//	rocksdb:///var/spark/recovery
 //
 // After "fs://" comes an absolute directory path (percent-escapes are
 // decoded, so a '?' in a path is written %3F); codec is the directory's
@@ -12,7 +13,9 @@
 // ZooKeeper connect string exactly as spark.deploy.zookeeper.url takes it:
 // hosts, then an optional chroot; dir is spark.deploy.zookeeper.dir relative
 // to the chroot (default /spark). A host without a port gets 2181 from
-// store/zk.
+// store/zk. After "rocksdb://" comes the absolute spark.deploy.recoveryDirectory
+// of a ROCKSDB Master (Spark 4.0 and later), escaped as for fs; it takes no
+// parameter, since that engine never compresses.
 //
 // It only parses: opening the store is the command's business.
 package storeaddr
@@ -27,8 +30,9 @@ import (
 
 // Kinds of store an address names.
 const (
-	KindFS = "fs"
-	KindZK = "zk"
+	KindFS      = "fs"
+	KindZK      = "zk"
+	KindRocksDB = "rocksdb"
 )
 
 // DefaultSparkDir is Spark's default spark.deploy.zookeeper.dir.
@@ -43,9 +47,9 @@ var Codecs = []string{"lz4", "lzf", "snappy", "zstd"}
 
 // Address is a parsed store address.
 type Address struct {
-	Kind string // KindFS or KindZK
+	Kind string // KindFS, KindZK or KindRocksDB
 
-	// Dir is the absolute recovery directory (fs).
+	// Dir is the absolute recovery directory (fs, rocksdb).
 	Dir string
 	// Codec is the directory Master's compression codec, "" for none (fs).
 	Codec string
@@ -73,6 +77,8 @@ func (a Address) String() string {
 			s += "?codec=" + a.Codec
 		}
 		return s
+	case KindRocksDB:
+		return "rocksdb://" + (&url.URL{Path: a.Dir}).EscapedPath()
 	case KindZK:
 		s := "zk://" + a.ConnectString()
 		if a.SparkDir != "" && a.SparkDir != DefaultSparkDir {
@@ -84,7 +90,7 @@ func (a Address) String() string {
 }
 
 func errorf(s, format string, args ...any) error {
-	return fmt.Errorf("%w %q: %s (want fs:///DIR[?codec=lz4|lzf|snappy|zstd] or zk://HOST:PORT[,HOST:PORT][/CHROOT][?dir=/spark])",
+	return fmt.Errorf("%w %q: %s (want fs:///DIR[?codec=lz4|lzf|snappy|zstd], zk://HOST:PORT[,HOST:PORT][/CHROOT][?dir=/spark] or rocksdb:///DIR)",
 		ErrAddress, s, fmt.Sprintf(format, args...))
 }
 
@@ -109,17 +115,20 @@ func Parse(s string) (Address, error) {
 		return parseFS(s, rest, query)
 	case KindZK:
 		return parseZK(s, rest, query)
+	case KindRocksDB:
+		return parseRocksDB(s, rest, query)
 	}
 	return Address{}, errorf(s, "unknown scheme %q", scheme)
 }
 
-func parseFS(s, rest string, query url.Values) (Address, error) {
-	a := Address{Kind: KindFS}
+// parseDir reads the absolute directory of an fs or rocksdb address.
+func parseDir(s, kind, rest string) (Address, error) {
+	a := Address{Kind: kind}
 	if rest == "" {
 		return a, errorf(s, "no directory")
 	}
 	if !strings.HasPrefix(rest, "/") {
-		return a, errorf(s, "the directory must be absolute and the host empty (three slashes: fs:///dir)")
+		return a, errorf(s, "the directory must be absolute and the host empty (three slashes: %s:///dir)", kind)
 	}
 	dir, err := url.PathUnescape(rest)
 	if err != nil {
@@ -129,6 +138,25 @@ func parseFS(s, rest string, query url.Values) (Address, error) {
 		return a, errorf(s, "path holds a NUL byte")
 	}
 	a.Dir = path.Clean(dir)
+	return a, nil
+}
+
+func parseRocksDB(s, rest string, query url.Values) (Address, error) {
+	a, err := parseDir(s, KindRocksDB, rest)
+	if err != nil {
+		return a, err
+	}
+	for k := range query {
+		return a, errorf(s, "unknown parameter %q (rocksdb takes none: the ROCKSDB engine never compresses)", k)
+	}
+	return a, nil
+}
+
+func parseFS(s, rest string, query url.Values) (Address, error) {
+	a, err := parseDir(s, KindFS, rest)
+	if err != nil {
+		return a, err
+	}
 	for k, v := range query {
 		switch k {
 		case "codec":

@@ -27,6 +27,9 @@ func TestParse(t *testing.T) {
 		{in: "zk://zk1/ha?dir=/spark-prod", want: Address{Kind: KindZK, Hosts: []string{"zk1"}, Chroot: "/ha", SparkDir: "/spark-prod"}},
 		{in: "zk://zk1:2181?dir=/spark", want: Address{Kind: KindZK, Hosts: []string{"zk1:2181"}, SparkDir: "/spark"}, str: "zk://zk1:2181"},
 		{in: "zk://[::1]:2181", want: Address{Kind: KindZK, Hosts: []string{"[::1]:2181"}, SparkDir: "/spark"}},
+		{in: "rocksdb:///var/spark/rocks", want: Address{Kind: KindRocksDB, Dir: "/var/spark/rocks"}},
+		{in: "ROCKSDB:///var/spark/rocks/", want: Address{Kind: KindRocksDB, Dir: "/var/spark/rocks"}, str: "rocksdb:///var/spark/rocks"},
+		{in: "rocksdb:///with%20space/a%3Fb", want: Address{Kind: KindRocksDB, Dir: "/with space/a?b"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -75,6 +78,10 @@ func TestParseErrors(t *testing.T) {
 		{"fs:///r?colour=red", "unknown parameter"},
 		{"fs:///r?codec=lz4&codec=zstd", "2 times"},
 		{"fs:///r%zz", "path"},
+		{"rocksdb://", "no directory"},
+		{"rocksdb://host/var/spark", "rocksdb:///dir"},
+		{"rocksdb:///r?codec=lz4", "never compresses"},
+		{"rocksdb:///r%zz", "path"},
 		{"zk://", "no ZooKeeper host"},
 		{"zk:///chroot", "no ZooKeeper host"},
 		{"zk://h1:2181,,h2:2181", "empty host"},

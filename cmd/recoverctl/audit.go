@@ -78,7 +78,12 @@ It exits 7 when anything is flagged, 0 when the store is clean.`,
 			if st.zk != nil {
 				opts.ZK, opts.SparkDir = st.zk, st.zk.SparkDir()
 			}
-			rep, err := audit.Run(ctx, st.Store, opts)
+			if st.rdb != nil {
+				for _, p := range st.rdb.Info().Problems {
+					opts.Problems = append(opts.Problems, p.Error())
+				}
+			}
+			rep, err := audit.Run(ctx, st.Reader, opts)
 			if err != nil {
 				return err
 			}

@@ -36,7 +36,7 @@ archive: zstd-compressed tar with a SHA-256 per record and over the whole
 file (see backup/FORMAT.md). The archive is written under a temporary name
 (mode 0600), read back and verified, then linked into place.
 
---to DIR writes recoverctl-<fs|zk>-<UTC time>.rctl.zst inside DIR (with -1,
+--to DIR writes recoverctl-<fs|zk|rocksdb>-<UTC time>.rctl.zst inside DIR (with -1,
 -2, ... before .rctl.zst when that name is taken; an existing file is never
 replaced). --keep N then keeps the newest N archives of this store there,
 this run's always among them: only files that verify as archives of the
@@ -139,9 +139,9 @@ func runBackup(ctx context.Context, st *openedStore, to string, keep int, metric
 	var sum backup.Summary
 	path := to
 	if isDir {
-		path, sum, err = backup.WriteDir(ctx, st.Store, to, info, bar.report("backup"))
+		path, sum, err = backup.WriteDir(ctx, st.Reader, to, info, bar.report("backup"))
 	} else {
-		sum, err = backup.WriteFile(ctx, st.Store, to, info, bar.report("backup"))
+		sum, err = backup.WriteFile(ctx, st.Reader, to, info, bar.report("backup"))
 	}
 	bar.done()
 	if err != nil {
@@ -188,6 +188,11 @@ func storeInfo(st *openedStore) backup.Info {
 		if st.codec != "" {
 			info.Settings["spark.deploy.recoveryCompressionCodec"] = st.codec
 		}
+	case st.rdb != nil:
+		info.StoreKind = "rocksdb"
+		info.Dir = st.rdb.Info().Dir
+		info.Settings["spark.deploy.recoveryMode"] = "ROCKSDB"
+		info.Settings["spark.deploy.recoveryDirectory"] = info.Dir
 	}
 	return info
 }

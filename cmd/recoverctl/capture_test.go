@@ -23,6 +23,7 @@ type capture struct {
 	records  string
 	master   map[string]any
 	znodes   string // znodes.json, ZooKeeper captures only
+	rocksdb  string // the RocksDB directory itself, ROCKSDB captures only
 	decoding bool   // false for variants whose records are not Java-decodable (kryo)
 }
 
@@ -45,6 +46,9 @@ func captures(t *testing.T) []capture {
 		}
 		if z := filepath.Join(dir, "znodes.json"); fileExists(z) {
 			c.znodes = z
+		}
+		if r := filepath.Join(dir, "rocksdb"); fileExists(filepath.Join(r, "CURRENT")) {
+			c.rocksdb = r
 		}
 		out = append(out, c)
 	}
@@ -220,5 +224,37 @@ func TestLsMatchesMasterJSONFromZooKeeper(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// rocksdbCaptures are the captures of ROCKSDB Masters; there must be one
+// per RocksDB directory the generator left.
+func rocksdbCaptures(t *testing.T) []capture {
+	t.Helper()
+	dbs, _ := filepath.Glob("../../testdata/spark/*/*/rocksdb/CURRENT")
+	var out []capture
+	for _, c := range captures(t) {
+		if c.rocksdb != "" && c.decoding {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 || len(out) != len(dbs) {
+		t.Fatalf("%d ROCKSDB captures with records and master.json, %d RocksDB directories under testdata/spark", len(out), len(dbs))
+	}
+	return out
+}
+
+func TestLsMatchesMasterJSONFromRocksDB(t *testing.T) {
+	for _, c := range rocksdbCaptures(t) {
+		t.Run(c.name, func(t *testing.T) {
+			doc, stderr, code := lsJSON(t, "--rocksdb", c.rocksdb)
+			if code != exitOK {
+				t.Errorf("exit %d, want 0; stderr: %s; undecodable: %v", code, stderr, doc["undecodable"])
+			}
+			if !strings.HasPrefix(fmt.Sprint(doc["store"]), "rocksdb:///") {
+				t.Errorf("store %v: not read as a RocksDB store", doc["store"])
+			}
+			compareWithMaster(t, c, doc)
+		})
 	}
 }

@@ -105,7 +105,7 @@ func (w *writeFlags) run(ctx context.Context, c *change, verbose bool, stdin io.
 		Guard: func(ctx context.Context) error {
 			for _, st := range c.guarded {
 				master := ""
-				if st.fs != nil {
+				if st.fs != nil || st.rdb != nil {
 					master = w.master
 				}
 				live, err := checkLive(ctx, st, master)
@@ -211,6 +211,8 @@ func checkLive(ctx context.Context, st *openedStore, master string) (livemaster.
 		return livemaster.CheckZK(ctx, st.zk)
 	case st.fs != nil:
 		return livemaster.CheckDir(ctx, st.fs.Dir(), livemaster.DirOptions{Master: master})
+	case st.rdb != nil:
+		return checkLiveRocksDB(ctx, st.rdb, master)
 	}
 	return livemaster.Result{}, nil
 }

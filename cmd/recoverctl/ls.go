@@ -25,7 +25,7 @@ func newLsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ls [apps|drivers|workers] [ID-PREFIX...]",
 		Short: "List the workers, apps and drivers a recovery store holds",
-		Long: `List the records of a FILESYSTEM or ZOOKEEPER recovery store, decoded.
+		Long: `List the records of a FILESYSTEM, ZOOKEEPER or ROCKSDB recovery store, decoded.
 
 Records that cannot be decoded are listed with the reason, and the exit code
 is 3. With -o json the output uses the field names and top-level keys of a
@@ -35,7 +35,8 @@ the encoded records in an unlinked temporary file (in $TMPDIR, about the
 size of the output) rather than in memory until the last one is read.`,
 		Example: `  recoverctl ls --fs /var/spark/recovery
   recoverctl ls apps --zk zk1:2181,zk2:2181 --zk-dir /spark -o json
-  recoverctl ls workers worker-2026 --spark-conf /opt/spark/conf`,
+  recoverctl ls workers worker-2026 --spark-conf /opt/spark/conf
+  recoverctl ls --rocksdb /var/spark/rocksdb-recovery -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLs(cmd.Context(), o, args, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
@@ -92,7 +93,7 @@ func runLs(ctx context.Context, o *lsOptions, args []string, stdout, stderr io.W
 		return err
 	}
 	defer st.close()
-	inv, err := inventory.Load(ctx, st.Store, inventory.Options{Codec: codec.Options{Codec: st.codec}, Filter: filter,
+	inv, err := inventory.Load(ctx, st.Reader, inventory.Options{Codec: codec.Options{Codec: st.codec}, Filter: filter,
 		Encode: format == outputJSON, EncodePrefix: viewJSONPrefix, EncodeIndent: viewJSONIndent})
 	if err != nil {
 		return err

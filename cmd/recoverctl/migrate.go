@@ -28,6 +28,7 @@ available. Stores are named by address:
 
   fs:///var/spark/recovery[?codec=lz4|lzf|snappy|zstd]
   zk://zk1:2181,zk2:2181[/chroot][?dir=/spark]
+  rocksdb:///var/spark/recovery      (a ROCKSDB Master's directory; source only)
 
 codec is the directory Master's spark.deploy.recoveryCompressionCodec;
 dir is spark.deploy.zookeeper.dir. --from-spark-conf / --to-spark-conf find
@@ -62,8 +63,8 @@ and when target records differ unless --overwrite.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.from, "from", "", "source store address (fs:///DIR[?codec=C] or zk://HOSTS[/CHROOT][?dir=/spark])")
-	fl.StringVar(&o.to, "to", "", "target store address")
+	fl.StringVar(&o.from, "from", "", "source store address (fs:///DIR[?codec=C], zk://HOSTS[/CHROOT][?dir=/spark] or rocksdb:///DIR)")
+	fl.StringVar(&o.to, "to", "", "target store address (fs:///DIR[?codec=C] or zk://HOSTS[/CHROOT][?dir=/spark]; writing rocksdb:// is not supported yet)")
 	fl.StringVar(&o.fromConf, "from-spark-conf", "", "find the source as the Master configured in this Spark conf dir does")
 	fl.StringVar(&o.toConf, "to-spark-conf", "", "find the target as the Master configured in this Spark conf dir does")
 	fl.StringVar(&o.zkAuth, "zk-auth", "", "ZooKeeper digest credentials user:password for both stores (or $RECOVERCTL_ZK_AUTH)")
@@ -116,9 +117,12 @@ func (o *migrateOptions) storeFlagsFor(side, addr, conf string) (*storeFlags, er
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--%s: %w", side, err)}
 		}
-		if a.Kind == storeaddr.KindFS {
+		switch a.Kind {
+		case storeaddr.KindFS:
 			sf.fsDir, sf.codec = a.Dir, a.Codec
-		} else {
+		case storeaddr.KindRocksDB:
+			sf.rdbDir = a.Dir
+		default:
 			sf.zkServers, sf.zkDir = a.ConnectString(), a.SparkDir
 		}
 	default:
@@ -147,7 +151,7 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 		return fmt.Errorf("migrate: source: %w", err)
 	}
 	defer src.close()
-	dst, err := dstFlags.open(ctx, stderr)
+	dst, err := dstFlags.openTarget(ctx, stderr)
 	if err != nil {
 		return fmt.Errorf("migrate: target: %w", err)
 	}
@@ -169,7 +173,7 @@ func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, std
 	c := &change{
 		target: dst, guarded: []*openedStore{src, dst}, holder: fmt.Sprintf("recoverctl migrate %s -> %s", src, dst), verb: "Write",
 		plan: func(ctx context.Context, progress plan.Progress) (*plan.Plan, plan.Source, error) {
-			p, s, err := migrate.Plan(ctx, src.Store, dst.Store, opts, progress)
+			p, s, err := migrate.Plan(ctx, src.Reader, dst.Store, opts, progress)
 			if err != nil {
 				return nil, nil, err
 			}

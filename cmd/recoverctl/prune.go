@@ -158,7 +158,7 @@ type pruneItem struct {
 }
 
 func runPrune(ctx context.Context, sf *storeFlags, o *pruneOptions, rules prune.Rules, format outputFormat, stdin io.Reader, stdout, stderr io.Writer) error {
-	st, err := sf.open(ctx, stderr)
+	st, err := sf.openTarget(ctx, stderr)
 	if err != nil {
 		return err
 	}

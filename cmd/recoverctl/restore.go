@@ -99,7 +99,7 @@ func runRestore(ctx context.Context, sf *storeFlags, w *writeFlags, archive stri
 		return fmt.Errorf("restore: %w", err)
 	}
 	defer a.Close()
-	st, err := sf.open(ctx, stderr)
+	st, err := sf.openTarget(ctx, stderr)
 	if err != nil {
 		return err
 	}

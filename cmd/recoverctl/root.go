@@ -11,8 +11,9 @@ func newRootCommand() *cobra.Command {
 		Use:   "recoverctl",
 		Short: "Inspect, back up, migrate and prune Spark standalone recovery state",
 		Long: `recoverctl reads the state a Spark standalone Master persists for recovery
-(spark.deploy.recoveryMode FILESYSTEM or ZOOKEEPER) without a JVM and without
-running any code from the data it reads.
+(spark.deploy.recoveryMode FILESYSTEM, ZOOKEEPER or ROCKSDB) without a JVM and
+without running any code from the data it reads. A ROCKSDB store is only read:
+writing one is not supported yet.
 
 The flags that name a store (--fs, --zk, --zk-dir, --zk-auth, --spark-conf,
 --codec, --timeout, --zk-multiread, and migrate's --from, --to,

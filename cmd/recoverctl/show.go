@@ -53,7 +53,7 @@ func runShow(ctx context.Context, o *showOptions, want string, stdout, stderr io
 		return err
 	}
 	defer st.close()
-	entries, err := st.Store.List(ctx)
+	entries, err := st.Reader.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func runShow(ctx context.Context, o *showOptions, want string, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	inv, err := inventory.Load(ctx, st.Store, inventory.Options{
+	inv, err := inventory.Load(ctx, st.Reader, inventory.Options{
 		Codec:   codec.Options{Codec: st.codec},
 		Filter:  func(x store.Entry) bool { return x.Name == e.Name },
 		KeepRaw: o.raw,

@@ -13,6 +13,7 @@ import (
 	"github.com/recoverctl/recoverctl/codec"
 	"github.com/recoverctl/recoverctl/inventory"
 	"github.com/recoverctl/recoverctl/store"
+	"github.com/recoverctl/recoverctl/store/rocksdb"
 )
 
 type statusOptions struct {
@@ -27,7 +28,8 @@ func newStatusCommand() *cobra.Command {
 		Short: "Sum up a recovery store: counts, problems, leader election, Spark version",
 		Long: `Sum up a recovery store: records per kind, undecodable records, foreign
 entries, for ZooKeeper the leader election (participants, the leader and since
-when), and the Spark version the records look written by (from their class
+when), for RocksDB its files, sequence range, records found only in the log,
+deletions, the LOCK holder and any damage, and the Spark version the records look written by (from their class
 layouts and serialVersionUIDs). Exit code 3 when some records are undecodable.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -57,6 +59,89 @@ type statusReport struct {
 	Serializers    map[string]int `json:"serializers"`
 	Codecs         map[string]int `json:"codecs,omitempty"`
 	Election       *electionState `json:"leaderelection,omitempty"` // ZooKeeper only
+	RocksDB        *rocksdbState  `json:"rocksdb,omitempty"`        // ROCKSDB only
+}
+
+// rocksdbState is what a RocksDB directory holds besides its records.
+type rocksdbState struct {
+	Manifest       string        `json:"manifest"`
+	ColumnFamilies []string      `json:"columnfamilies"`
+	Files          []rocksdbFile `json:"files"`
+	// SmallestSeq and LargestSeq span the entries read (SSTs and logs);
+	// LastSequence is the MANIFEST's, what was flushed when it was written.
+	SmallestSeq  uint64   `json:"smallestsequence"`
+	LargestSeq   uint64   `json:"largestsequence"`
+	LastSequence uint64   `json:"manifestlastsequence"`
+	LogOnly      []string `json:"logonly"` // records no SST holds yet: a killed Master's last writes
+	Deleted      int      `json:"deleted"`
+	Locked       bool     `json:"locked"`
+	LockPID      int      `json:"lockpid,omitempty"`
+	Problems     []string `json:"problems"`
+}
+
+type rocksdbFile struct {
+	Name         string `json:"name"`
+	Kind         string `json:"kind"`
+	Size         int64  `json:"size"`
+	Level        *int   `json:"level,omitempty"`
+	ColumnFamily string `json:"columnfamily,omitempty"`
+	Table        string `json:"table,omitempty"`   // sst: format version, checksum, compressions
+	Records      int    `json:"records,omitempty"` // sst: entries; log: write batches replayed
+	Flushed      bool   `json:"flushed,omitempty"` // log: all in SSTs already, not replayed
+}
+
+func newRocksDBState(info rocksdb.Info) *rocksdbState {
+	r := &rocksdbState{Manifest: info.Manifest, ColumnFamilies: info.ColumnFamilies, Files: []rocksdbFile{},
+		SmallestSeq: info.SmallestSeq, LargestSeq: info.LargestSeq, LastSequence: info.LastSequence,
+		LogOnly: append([]string{}, info.LogOnly...), Deleted: info.Deleted, Locked: info.Locked, LockPID: info.LockPID, Problems: []string{}}
+	for _, f := range info.Files {
+		x := rocksdbFile{Name: f.Name, Kind: f.Kind, Size: f.Size, ColumnFamily: f.ColumnFamily, Records: f.Records, Flushed: f.Flushed}
+		if f.Kind == "sst" {
+			level := f.Level
+			x.Level = &level
+		}
+		if t := f.Table; t != nil {
+			x.Table = fmt.Sprintf("format %d, %s, %s", t.FormatVersion, t.Checksum, strings.Join(t.Compression, "+"))
+		}
+		r.Files = append(r.Files, x)
+	}
+	for _, p := range info.Problems {
+		r.Problems = append(r.Problems, p.Error())
+	}
+	return r
+}
+
+func writeRocksDB(w io.Writer, r *rocksdbState) {
+	fmt.Fprintf(w, "rocksdb:      %s, column families %s; sequences %d to %d (MANIFEST last sequence %d)\n",
+		r.Manifest, strings.Join(r.ColumnFamilies, ", "), r.SmallestSeq, r.LargestSeq, r.LastSequence)
+	for _, f := range r.Files {
+		line := fmt.Sprintf("  %-8s %-16s %s", f.Kind, f.Name, humanBytes(f.Size))
+		switch f.Kind {
+		case "sst":
+			line += fmt.Sprintf(", L%d %s, %d entries", *f.Level, f.ColumnFamily, f.Records)
+			if f.Table != "" {
+				line += ", " + f.Table
+			}
+		case "log":
+			if f.Flushed {
+				line += ", flushed (not replayed)"
+			} else {
+				line += fmt.Sprintf(", %d write batches replayed", f.Records)
+			}
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "only in log:  %d%s\n", len(r.LogOnly), list(r.LogOnly))
+	fmt.Fprintf(w, "deleted:      %d keys\n", r.Deleted)
+	if r.Locked {
+		fmt.Fprintf(w, "lock:         held by process %d: a RocksDB (a live Master?) has the database open; read as its files were\n", r.LockPID)
+	} else {
+		fmt.Fprintf(w, "lock:         free\n")
+	}
+	fmt.Fprintf(w, "problems:     %d\n", len(r.Problems))
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "  %s\n", p)
+	}
 }
 
 // recordProblem is a record that could not be read or decoded.
@@ -87,7 +172,7 @@ func runStatus(ctx context.Context, o *statusOptions, stdout, stderr io.Writer) 
 		return err
 	}
 	defer st.close()
-	inv, err := inventory.Load(ctx, st.Store, inventory.Options{Codec: codec.Options{Codec: st.codec}})
+	inv, err := inventory.Load(ctx, st.Reader, inventory.Options{Codec: codec.Options{Codec: st.codec}})
 	if err != nil {
 		return err
 	}
@@ -142,6 +227,9 @@ func runStatus(ctx context.Context, o *statusOptions, stdout, stderr io.Writer) 
 		}
 		rep.Election = el
 	}
+	if st.rdb != nil {
+		rep.RocksDB = newRocksDBState(st.rdb.Info())
+	}
 	if format == outputTable {
 		writeStatus(stdout, rep)
 	} else if err := writeData(stdout, format, rep); err != nil {
@@ -184,6 +272,9 @@ func writeStatus(w io.Writer, r statusReport) {
 				fmt.Fprintf(w, "  %-8s %s session %s since %s\n", role, termText(p.Node), termText(p.Session), termText(p.Since))
 			}
 		}
+	}
+	if r.RocksDB != nil {
+		writeRocksDB(w, r.RocksDB)
 	}
 }
 

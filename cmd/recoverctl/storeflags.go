@@ -2,25 +2,30 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/recoverctl/recoverctl/livemaster"
 	"github.com/recoverctl/recoverctl/sparkconf"
 	"github.com/recoverctl/recoverctl/store"
 	"github.com/recoverctl/recoverctl/store/fs"
+	"github.com/recoverctl/recoverctl/store/rocksdb"
 	"github.com/recoverctl/recoverctl/store/zk"
 )
 
 // storeFlags names a recovery store the way every command does: explicitly
-// (--fs, --zk, --zk-dir) or through the Master's own configuration
+// (--fs, --zk, --zk-dir, --rocksdb) or through the Master's own configuration
 // (--spark-conf, $SPARK_CONF_DIR, $SPARK_HOME/conf). Explicit flags win.
 type storeFlags struct {
 	fsDir     string
+	rdbDir    string
 	zkServers string
 	zkDir     string
 	zkAuth    string
@@ -34,6 +39,7 @@ type storeFlags struct {
 func (f *storeFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.fsDir, "fs", "", "FILESYSTEM recovery directory (spark.deploy.recoveryDirectory)")
+	fl.StringVar(&f.rdbDir, "rocksdb", "", "ROCKSDB recovery directory (spark.deploy.recoveryDirectory of a Spark 4 Master with recoveryMode ROCKSDB); read only")
 	fl.StringVar(&f.zkServers, "zk", "", "ZooKeeper connect string, host:port[,host:port][/chroot] (spark.deploy.zookeeper.url)")
 	fl.StringVar(&f.zkDir, "zk-dir", "", "spark.deploy.zookeeper.dir (default /spark)")
 	fl.StringVar(&f.zkAuth, "zk-auth", "", "ZooKeeper digest credentials user:password (or $RECOVERCTL_ZK_AUTH)")
@@ -46,27 +52,54 @@ func (f *storeFlags) register(cmd *cobra.Command) {
 
 // openedStore is a store plus what commands may want beyond store.Store.
 type openedStore struct {
-	// Store is the concrete store behind the interface, so that packages
-	// find the bulk readers (EachRecord, ReadAll) it also implements; pass
-	// it, never the openedStore.
+	// Reader is the store for every command that only reads (ls, show,
+	// status, audit, backup, a migration's source); pass it to packages,
+	// never the openedStore.
+	Reader store.Reader
+	// Store is the same store where recoverctl writes it, nil where it
+	// only reads it (RocksDB); writers open theirs with openTarget.
 	Store store.Store
-	zk    *zk.Store // nil unless ZooKeeper
-	fs    *fs.Store // nil unless a directory
-	codec string    // spark.deploy.recoveryCompressionCodec when known
+	zk    *zk.Store      // nil unless ZooKeeper
+	fs    *fs.Store      // nil unless a FILESYSTEM directory
+	rdb   *rocksdb.Store // nil unless a RocksDB directory
+	codec string         // spark.deploy.recoveryCompressionCodec when known
 	close func()
 }
 
+// errRocksDBReadOnly is the one refusal of every writer (restore,
+// migrate --to, prune) given a RocksDB store.
+var errRocksDBReadOnly = errors.New("writing a ROCKSDB store is not supported yet: recoverctl reads it (ls, show, status, audit, backup, migrate --from rocksdb:///DIR)")
+
+// openTarget opens the store a command writes.
+func (f *storeFlags) openTarget(ctx context.Context, stderr io.Writer) (*openedStore, error) {
+	st, err := f.open(ctx, stderr)
+	if err != nil {
+		return nil, err
+	}
+	if st.Store == nil {
+		st.close()
+		return nil, usageError{fmt.Errorf("%s: %w", st, errRocksDBReadOnly)}
+	}
+	return st, nil
+}
+
 func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, error) {
-	if f.fsDir != "" && f.zkServers != "" {
-		return nil, usageError{fmt.Errorf("--fs and --zk name two stores; give one")}
+	named := 0
+	for _, s := range []string{f.fsDir, f.zkServers, f.rdbDir} {
+		if s != "" {
+			named++
+		}
+	}
+	if named > 1 {
+		return nil, usageError{fmt.Errorf("--fs, --zk and --rocksdb name one store each; give one")}
 	}
 	logf := func(format string, args ...any) {
 		if f.verbose {
 			fmt.Fprintln(stderr, "recoverctl:", termText(fmt.Sprintf(format, args...)))
 		}
 	}
-	fsDir, zkServers, zkDir, codecName := f.fsDir, f.zkServers, f.zkDir, f.codec
-	if fsDir == "" && zkServers == "" {
+	fsDir, rdbDir, zkServers, zkDir, codecName := f.fsDir, f.rdbDir, f.zkServers, f.zkDir, f.codec
+	if named == 0 {
 		rec, err := f.fromSparkConf(logf)
 		if err != nil {
 			return nil, err
@@ -75,6 +108,12 @@ func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, 
 		case sparkconf.ModeFileSystem:
 			fsDir = rec.Directory.Value
 			logf("store: FILESYSTEM directory %s (%s)", fsDir, rec.Directory.Source)
+		case sparkconf.ModeRocksDB:
+			rdbDir = rec.Directory.Value
+			logf("store: ROCKSDB directory %s (%s)", rdbDir, rec.Directory.Source)
+			if rdbDir == "" {
+				return nil, usageError{fmt.Errorf("recovery mode ROCKSDB but spark.deploy.recoveryDirectory is empty")}
+			}
 		case sparkconf.ModeZooKeeper:
 			zkServers = rec.ZooKeeperURL.Value
 			logf("store: ZOOKEEPER %s (%s)", zkServers, rec.ZooKeeperURL.Source)
@@ -83,7 +122,7 @@ func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, 
 				logf("zookeeper dir: %s (%s)", zkDir, rec.ZooKeeperDir.Source)
 			}
 		default:
-			return nil, usageError{fmt.Errorf("the Spark configuration sets recovery mode %q (%s): recoverctl reads FILESYSTEM and ZOOKEEPER stores; name one with --fs or --zk", rec.RawMode.Value, rec.RawMode.Source)}
+			return nil, usageError{fmt.Errorf("the Spark configuration sets recovery mode %q (%s): recoverctl reads FILESYSTEM, ZOOKEEPER and ROCKSDB stores; name one with --fs, --zk or --rocksdb", rec.RawMode.Value, rec.RawMode.Source)}
 		}
 		if codecName == "" && rec.Mode == sparkconf.ModeFileSystem {
 			codecName = rec.CompressionCodec.Value
@@ -98,13 +137,19 @@ func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, 
 			return nil, usageError{fmt.Errorf("recovery mode ZOOKEEPER but spark.deploy.zookeeper.url is not set")}
 		}
 	}
+	if rdbDir != "" {
+		return openRocksDB(rdbDir, codecName, logf)
+	}
 	if fsDir != "" {
 		s, err := fs.Open(fsDir)
+		if errors.Is(err, fs.ErrRocksDB) {
+			return nil, usageError{fmt.Errorf("%w: read it with --rocksdb %s (rocksdb://%s as a store address)", err, fsDir, absPath(fsDir))}
+		}
 		if err != nil {
 			return nil, err
 		}
 		logf("reading %s", s)
-		return &openedStore{Store: s, fs: s, codec: codecName, close: func() {}}, nil
+		return &openedStore{Reader: s, Store: s, fs: s, codec: codecName, close: func() {}}, nil
 	}
 	auth := f.zkAuth
 	if auth == "" {
@@ -122,7 +167,7 @@ func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, 
 		return nil, err
 	}
 	logf("reading %s", s)
-	return &openedStore{Store: s, zk: s, codec: codecName, close: func() {
+	return &openedStore{Reader: s, Store: s, zk: s, codec: codecName, close: func() {
 		if err := s.MultiReadFailed(); err != nil {
 			logf("multiRead failed, so records were read with one getData each from then on: %v", err)
 		}
@@ -151,5 +196,57 @@ func (f *storeFlags) fromSparkConf(logf func(string, ...any)) (sparkconf.Recover
 	return rec, nil
 }
 
+// openRocksDB reads the database in dir whole, as of now.
+func openRocksDB(dir, codecName string, logf func(string, ...any)) (*openedStore, error) {
+	if codecName != "" {
+		return nil, usageError{fmt.Errorf("--codec %s: the ROCKSDB engine never compresses its records", codecName)}
+	}
+	abs := absPath(dir)
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("ROCKSDB directory %s: %w: %w", abs, store.ErrUnavailable, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("ROCKSDB directory %s: %w: not a directory", abs, store.ErrUnavailable)
+	}
+	if !rocksdb.IsDatabase(abs) {
+		return nil, usageError{fmt.Errorf("ROCKSDB directory %s holds no RocksDB database (no CURRENT and MANIFEST): for a FILESYSTEM recovery directory use --fs %s", abs, dir)}
+	}
+	s, err := rocksdb.Open(abs)
+	if err != nil {
+		return nil, fmt.Errorf("ROCKSDB directory %s: %w", abs, err)
+	}
+	info := s.Info()
+	logf("reading %s (%d files, %s)", s, len(info.Files), info.Manifest)
+	if info.Locked {
+		logf("the LOCK is held (process %d): the files were read as they were", info.LockPID)
+	}
+	return &openedStore{Reader: s, rdb: s, close: func() { _ = s.Close() }}, nil
+}
+
+func absPath(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
+}
+
 // String names the store for messages.
-func (o *openedStore) String() string { return o.Store.String() }
+func (o *openedStore) String() string { return o.Reader.String() }
+
+// checkLiveRocksDB finds a Master on a RocksDB directory the way it finds
+// one on a FILESYSTEM directory, and also by the database's LOCK: only an
+// open RocksDB holds it, and a ROCKSDB Master keeps its database open.
+func checkLiveRocksDB(ctx context.Context, s *rocksdb.Store, master string) (livemaster.Result, error) {
+	info := s.Info()
+	res, err := livemaster.CheckDir(ctx, info.Dir, livemaster.DirOptions{Master: master})
+	if err != nil {
+		return res, err
+	}
+	res.Checked = append(res.Checked, "the LOCK of "+info.Dir)
+	if info.Locked {
+		res.Holders = append(res.Holders, livemaster.Holder{Kind: livemaster.KindProcess, PID: info.LockPID,
+			Detail: fmt.Sprintf("process %d holds the RocksDB LOCK of %s", info.LockPID, info.Dir)})
+	}
+	return res, nil
+}

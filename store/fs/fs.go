@@ -65,7 +65,8 @@ type Store struct {
 
 // Open returns the store for dir, which must exist: a missing directory
 // means the wrong path or an unmounted volume, and creating it would hide
-// that (store.ErrUnavailable).
+// that (store.ErrUnavailable). A directory holding a RocksDB database is
+// refused with ErrRocksDB.
 func Open(dir string) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -77,6 +78,9 @@ func Open(dir string) (*Store, error) {
 	}
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("recovery directory %s: %w: not a directory", abs, store.ErrUnavailable)
+	}
+	if names := rocksdbFiles(abs); names != nil {
+		return nil, fmt.Errorf("recovery directory %s %w (%s)", abs, ErrRocksDB, strings.Join(names, ", "))
 	}
 	real, err := filepath.EvalSymlinks(abs)
 	if err != nil {
