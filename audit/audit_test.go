@@ -172,7 +172,7 @@ func TestOpenACL(t *testing.T) {
 // A real capture copied into a world-writable directory, plus a second
 // record of one worker and an app record under another app's name.
 func TestDirectoryHygiene(t *testing.T) {
-	src, err := filepath.Glob("../../testdata/spark/3.5.8-2.12/filesystem/records/*")
+	src, err := filepath.Glob("../testdata/spark/3.5.8-2.12/filesystem/records/*")
 	if err != nil || len(src) == 0 {
 		t.Fatal("no 3.5.8-2.12 capture")
 	}

@@ -47,8 +47,9 @@ type statusReport struct {
 	Drivers     int      `json:"drivers"`
 	Undecodable int      `json:"undecodable"`
 	Foreign     []string `json:"foreign"`
-	// Spark is the release line every record agrees with (one Master wrote
-	// them all); SparkPerRecord counts what each record alone suggests.
+	// Spark names the releases every record agrees with (one Master wrote
+	// them all), as ranges with the Scala line; SparkReleases lists them;
+	// SparkPerRecord counts what each record alone suggests.
 	Spark          string         `json:"sparkversion"`
 	SparkReleases  []string       `json:"sparkreleases"`
 	SparkPerRecord map[string]int `json:"sparkversions"`
@@ -143,9 +144,10 @@ func writeStatus(w io.Writer, r statusReport) {
 	case r.Spark == "":
 		fmt.Fprintf(w, "written by:   unknown\n")
 	case len(r.SparkReleases) > 0:
-		fmt.Fprintf(w, "written by:   Spark %s (consistent with %s)\n", r.Spark, strings.Join(r.SparkReleases, ", "))
-	default:
+		// Every release whose classes match, as ranges; -o json lists them.
 		fmt.Fprintf(w, "written by:   Spark %s\n", r.Spark)
+	default:
+		fmt.Fprintf(w, "written by:   %s\n", r.Spark) // unknown layout, or records of different releases
 	}
 	fmt.Fprintf(w, "serializer:   %s\n", tally(r.Serializers, "-"))
 	if len(r.Codecs) > 0 {
