@@ -163,7 +163,6 @@ dump() { # dump VS FORCE
       echo "$vs: not resolvable from Maven Central; using the distribution in $home" >&2
     else
       echo "$vs: not resolvable from Maven Central, skipped" >&2
-      SKIPPED+=("$vs")
       return 0
     fi
   fi
@@ -175,7 +174,6 @@ dump() { # dump VS FORCE
 
 mapfile -t ALL < <(releases)
 FORCE=0
-SKIPPED=()
 TARGETS=("${ALL[@]}")
 if (($#)); then TARGETS=("$@") FORCE=1; fi
 echo "classdesc: ${#ALL[@]} candidate releases, dumping ${#TARGETS[@]}" >&2
@@ -189,5 +187,8 @@ tree_poms "${TARGETS[@]}"
 jar_poms "${TARGETS[@]}"
 for vs in "${TARGETS[@]}"; do dump "$vs" "$FORCE"; done
 
-# 4. Pack every cached dump (not only this run's) into the committed tables.
+# 4. Pack every cached dump (not only this run's) into the committed tables; the releases Central listed but
+# that have no dump are recorded as not covered.
+SKIPPED=()
+for vs in "${ALL[@]}"; do [[ -s $WORK/dump/$vs.json ]] || SKIPPED+=("$vs"); done
 (cd "$ROOT" && go run ./testdata/classdesc/pack -dumps "$WORK/dump" -out "$OUT" -skipped "${SKIPPED[*]}")
