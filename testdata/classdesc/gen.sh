@@ -7,18 +7,23 @@
 #   testdata/classdesc/gen.sh                  every release (the list is Maven Central's metadata)
 #   testdata/classdesc/gen.sh 3.5.8-2.12 ...   re-dump these; the other releases' dumps come from the cache
 #
-# Per release, Maven resolves (POMs only) spark-core's runtime dependency tree with Spark's own
-# dependencyManagement, then fetches only the jars whose classes a record can name or whose methods those
-# classes' signatures mention (ObjectStreamClass computes a default serialVersionUID from every declared
-# member, so those types must load): Spark's modules, scala-library, json4s-ast, slf4j/log4j; plus the
-# gadget libraries of codec/classes/gadgets.json that the tree holds, so that their presence is probed on
-# the real class path. ClassDescGen fails when a lookup fails for any other reason than "not found".
+# Per release, Maven resolves (POMs only) spark-core's runtime dependency tree, versions as its parent POM
+# manages them, then fetches only the jars whose classes a record can name or whose methods those classes'
+# signatures mention (ObjectStreamClass computes a default serialVersionUID from every declared member, so
+# those types must load): Spark's modules, scala-library, json4s-ast, slf4j/log4j; plus the gadget libraries
+# of codec/classes/gadgets.json that the tree holds, so that their presence is probed on that class path
+# (the POM's default profile: for 3.0/3.1 that is Hadoop 2.7's dependencies, where the binary distribution
+# testdata/spark uses is Hadoop 3.2's). ClassDescGen fails when a lookup fails for any other reason than
+# "not found", so a missing jar cannot pass for a missing class. A release Central lists but cannot serve
+# is skipped, unless testdata/spark holds captures of it: then the full distribution of
+# testdata/spark/lib/prepare.sh (pyspark) is used (4.0.5 and 4.3.0 today).
 # Everything is cached under ${XDG_CACHE_HOME:-$HOME/.cache}/recoverctl (Maven repository m2/, work tree
-# classdesc/); nothing is downloaded into the repository.
+# classdesc/); nothing is downloaded into the repository. Needs: mvn, jq, go, JDK 17, pip (fallback only).
 #
-# JDK classes' descriptors come from the one JDK that runs the dump (JAVA17); the index records its version.
-# testdata/classdesc/pack (Go) then stores each distinct descriptor set once, zstd-compressed, with an
-# index mapping release -> table, and lists the releases covered in codec/classes/classdesc/README.md.
+# JDK classes' descriptors come from the one JDK that runs the dump (JAVA17); the tables record its version.
+# testdata/classdesc/pack (Go) then stores each distinct class descriptor and each distinct table once,
+# zstd-compressed, with an index mapping release -> table, and lists the releases covered (and those not)
+# in codec/classes/classdesc/README.md.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
