@@ -142,15 +142,16 @@ jar_poms() {
           fi
         done
       echo '</dependencies>'
-      plugin_xml '<outputDirectory>${project.basedir}/jars</outputDirectory>'
+      plugin_xml '<outputFile>${project.basedir}/classpath.txt</outputFile>'
       echo '</project>'
     } >"$d/pom.xml"
     todo+=("$vs")
   done
-  reactor "$WORK/jars" "${todo[@]}" -- dependency:copy-dependencies
+  # The class path of the jars where Maven keeps them: no copy.
+  reactor "$WORK/jars" "${todo[@]}" -- dependency:build-classpath
   for vs in "${todo[@]}"; do
     local d="$WORK/jars/$vs"
-    ls "$d"/jars/spark-core_*.jar >/dev/null 2>&1 && touch "$d/.ready"
+    grep -q 'spark-core_' "$d/classpath.txt" 2>/dev/null && touch "$d/.ready"
   done
   return 0
 }
@@ -159,12 +160,14 @@ jar_poms() {
 dump() { # dump VS FORCE
   local vs=$1 force=$2 ver=${1%-*} scala=${1#*-} out="$WORK/dump/$1.json"
   [[ $force == 0 && -s $out ]] && return 0
-  local jars="$WORK/jars/$vs/jars"
-  if [[ ! -f $WORK/jars/$vs/.ready ]]; then
+  local cp home
+  if [[ -f $WORK/jars/$vs/.ready ]]; then
+    cp=$(<"$WORK/jars/$vs/classpath.txt")
+  else
     # Central lacks some artifacts of a few releases (spark-parent_2.13 4.0.5 and 4.3.0 here); for a release
     # the captures were made with, the full distribution testdata/spark/generate.sh uses (pyspark) serves.
     if [[ -d $ROOT/testdata/spark/$vs ]] && home=$(spark_home "$ver" "$scala"); then
-      jars="$home/jars"
+      cp="$home/jars/*"
       echo "$vs: not resolvable from Maven Central; using the distribution in $home" >&2
     else
       echo "$vs: not resolvable from Maven Central, skipped" >&2
@@ -172,7 +175,7 @@ dump() { # dump VS FORCE
     fi
   fi
   mkdir -p "$WORK/dump"
-  "$JAVA17/bin/java" -cp "$BUILD:$jars/*" ClassDescGen "$ver" "$scala" "$HERE/seeds.txt" "$BUILD/probes.txt" "$out.tmp"
+  "$JAVA17/bin/java" -cp "$BUILD:$cp" ClassDescGen "$ver" "$scala" "$HERE/seeds.txt" "$BUILD/probes.txt" "$out.tmp"
   mv "$out.tmp" "$out"
   echo "$vs: $(grep -c '"name"' "$out") classes" >&2
 }
