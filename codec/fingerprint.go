@@ -3,280 +3,292 @@ package codec
 import (
 	"iter"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
+	"github.com/recoverctl/recoverctl/codec/classes/classdesc"
 	"github.com/recoverctl/recoverctl/codec/javaser"
 )
 
-// Fingerprint is a guess at which Spark release line wrote a record.
+// Fingerprint names the Spark releases that could have written a record.
 //
-// None of the persisted classes declares a serialVersionUID, so the JVM
-// computes one from the class's shape and every record carries it. The
-// table (fingerprint_table.go) holds those values for each release whose jars
-// we had; a record matches the releases that agree on every class it holds.
-// Releases not in the table (2.4, 3.3, new ones) match nothing, and then only
-// the layout is used.
+// None of the persisted Spark classes declares a serialVersionUID, so the
+// JVM computes one from the class's shape and every record carries it,
+// with the class's field list. A release matches when every Spark and Scala
+// class descriptor the record declares equals that release's own (package
+// classdesc: the same tables `audit --target-spark` judges by), so a
+// release named here reads the record's descriptors without an
+// InvalidClassException. The Scala line comes from the Scala classes
+// themselves (2.11, 2.12 and 2.13 serialize their collections
+// differently). JDK classes are left out: the tables hold one JDK's.
 type Fingerprint struct {
-	// Line is the best guess, e.g. "3.4-3.5", "4.0", "3.0-3.2"; a "~" prefix
-	// marks a guess from the field layout alone.
+	// Line names the matching releases as ranges, "3.3.0-3.3.4 or
+	// 3.4.0-3.4.1"; UnknownLayout when no release in the tables matches.
 	Line string `json:"line"`
-	// Scala is the Scala binary version the classes were built with.
+	// Scala is the Scala line the record's classes were built with, ""
+	// when they do not tell.
 	Scala string `json:"scala,omitempty"`
-	// Matches lists the releases in the table consistent with every class
-	// descriptor in the record. Records with the same matches share the
-	// slice: do not modify it.
+	// Matches lists the matching releases ("3.3.0-2.12"), oldest first.
+	// Records with the same matches share the slice: do not modify it.
 	Matches []string `json:"matches,omitempty"`
 }
 
-type suidEntry struct {
-	class   string
-	suid    int64
-	release string // "<spark>-<scala>"
-}
-
-// releaseSet is a bit set over tableReleases.
-type releaseSet uint64
-
-var (
-	suidByClass   map[string]map[int64]releaseSet
-	tableReleases []string
-	releaseLine   []string // major.minor of each release
-	// lineSpans holds every "lo-hi" text in advance, so that a fingerprint
-	// costs no allocation for it.
-	lineSpans map[[2]string]string
+// Lines of a Fingerprint that name no release.
+const (
+	// UnknownLayout: no release in the tables declares these classes so.
+	UnknownLayout = "unknown layout"
+	// MixedReleases: Combine found no release that every record matches.
+	MixedReleases = "records of different releases"
 )
 
-func init() {
-	index := map[string]int{}
-	for _, e := range suidTable {
-		if _, ok := index[e.release]; !ok {
-			index[e.release] = 0
-			tableReleases = append(tableReleases, e.release)
-		}
-	}
-	sort.Strings(tableReleases)
-	if len(tableReleases) > 64 {
-		tableReleases = tableReleases[:64] // releaseSet holds 64; the table is far smaller
-	}
-	releaseLine = make([]string, len(tableReleases))
-	for i, r := range tableReleases {
-		index[r] = i
-		v := r
-		if j := strings.IndexByte(v, '-'); j >= 0 {
-			v = v[:j]
-		}
-		if j := strings.LastIndexByte(v, '.'); j >= 0 && strings.Count(v, ".") >= 2 {
-			v = v[:j]
-		}
-		releaseLine[i] = v
-	}
-	lineSpans = map[[2]string]string{}
-	for _, lo := range releaseLine {
-		for _, hi := range releaseLine {
-			if lo == hi {
-				lineSpans[[2]string{lo, hi}] = lo
-			} else {
-				lineSpans[[2]string{lo, hi}] = lo + "-" + hi
-			}
-		}
-	}
-	suidByClass = map[string]map[int64]releaseSet{}
-	for _, e := range suidTable {
-		i, ok := index[e.release]
-		if !ok || i >= 64 {
-			continue
-		}
-		m := suidByClass[e.class]
-		if m == nil {
-			m = map[int64]releaseSet{}
-			suidByClass[e.class] = m
-		}
-		m[e.suid] |= 1 << uint(i)
-	}
+type fpKey struct{ all, scala classdesc.Set }
+
+// fingerprints holds the fingerprint of every table set seen, shared by
+// the records that have it (a store holds few distinct sets), so that a
+// fingerprint allocates nothing after the first.
+var fingerprints struct {
+	sync.RWMutex
+	m map[fpKey]Fingerprint
 }
 
 // fingerprint narrows the releases to those that agree with every class
 // descriptor the record's stream declares. The descriptors are all there is
 // to read: the stream writes each class once, whatever number of objects
 // use it.
-func fingerprint(descs iter.Seq[*javaser.ClassDesc], root *javaser.Object) Fingerprint {
-	cands := releaseSet(1)<<uint(len(tableReleases)) - 1
-	if len(tableReleases) == 64 {
-		cands = ^releaseSet(0)
+func fingerprint(descs iter.Seq[*javaser.ClassDesc], _ *javaser.Object) Fingerprint {
+	return FingerprintOf(descs)
+}
+
+// FingerprintOf is the fingerprint of a stream's class descriptors.
+func FingerprintOf(descs iter.Seq[*javaser.ClassDesc]) Fingerprint {
+	cat, err := classdesc.Load()
+	if err != nil {
+		return Fingerprint{Line: UnknownLayout}
 	}
-	scala213 := false
-	var appDesc *javaser.ClassDesc
+	all, scala := cat.All, cat.All
 	for d := range descs {
-		switch d.Name {
-		case defaultProxy, moduleProxy:
-			scala213 = true
-		case classAppDesc:
-			appDesc = d
+		if d.Proxy || d.Name == "" || d.Name[0] == '[' {
+			continue
 		}
-		// Every class in the table is Spark's; most of a record's are not.
-		if strings.HasPrefix(d.Name, "org.apache.spark.") {
-			if bySUID, ok := suidByClass[d.Name]; ok {
-				cands &= bySUID[d.SUID]
-			}
+		isScala := strings.HasPrefix(d.Name, "scala.")
+		if !isScala && !strings.HasPrefix(d.Name, "org.apache.spark.") {
+			continue
+		}
+		m := matching(cat, d)
+		all = all.And(m)
+		if isScala {
+			scala = scala.And(m)
 		}
 	}
-	if fp, ok := tableFingerprint(cands); ok {
+	key := fpKey{all, scala}
+	fingerprints.RLock()
+	fp, ok := fingerprints.m[key]
+	fingerprints.RUnlock()
+	if ok {
 		return fp
 	}
-	var fp Fingerprint
-	fp.Scala = "2.12"
-	if scala213 {
-		fp.Scala = "2.13"
+	if all.Empty() {
+		fp = Fingerprint{Line: UnknownLayout, Scala: oneScala(cat, func(r classdesc.Release) bool { return scala.Has(r.Table) })}
+	} else {
+		fp = nameReleases(cat, func(r classdesc.Release) bool { return all.Has(r.Table) })
 	}
-	fp.Line = "~" + layoutLine(appDesc, root)
+	fingerprints.Lock()
+	defer fingerprints.Unlock()
+	if prev, ok := fingerprints.m[key]; ok {
+		return prev
+	}
+	if fingerprints.m == nil {
+		fingerprints.m = map[fpKey]Fingerprint{}
+	}
+	fingerprints.m[key] = fp
 	return fp
 }
 
-// matchSets holds the fingerprint of every release set seen, shared by the
-// records that have it (a store holds few distinct sets), so that a
-// fingerprint allocates nothing.
-var matchSets sync.Map // releaseSet -> Fingerprint
+// matching is the set of tables consistent with one stream descriptor:
+// those holding the same serialVersionUID and field list, and those that
+// do not know the class at all (a class outside the generator's seeds
+// says nothing about the release).
+func matching(cat *classdesc.Catalog, d *javaser.ClassDesc) classdesc.Set {
+	variants, known := cat.Variants(d.Name)
+	m := cat.All.AndNot(known)
+	for _, v := range variants {
+		if sameDescriptor(v.Class, d) {
+			m = m.Or(v.Tables)
+		}
+	}
+	return m
+}
 
-// tableFingerprint is the fingerprint of a non-empty set of releases.
-func tableFingerprint(set releaseSet) (Fingerprint, bool) {
-	if set == 0 {
-		return Fingerprint{}, false
+// sameDescriptor compares what ObjectStreamClass writes of a class: its
+// serialVersionUID and its serializable fields, in the stream's order
+// (primitives first, then by name, on both sides).
+func sameDescriptor(c *classdesc.Class, d *javaser.ClassDesc) bool {
+	if d.Flags&(javaser.SCSerializable|javaser.SCExternalizable) == 0 {
+		// A Class object of a class that is not serializable (a Scala
+		// object's, in a ModuleSerializationProxy): serialVersionUID 0, no
+		// fields, and no descriptor in the table.
+		return c.SUID == nil && len(d.Fields) == 0
 	}
-	if fp, ok := matchSets.Load(set); ok {
-		return fp.(Fingerprint), true
+	if c.SUID == nil || *c.SUID != d.SUID || len(c.Fields) != len(d.Fields) {
+		return false
 	}
+	for i, lf := range c.Fields {
+		f := d.Fields[i]
+		if f.Name != lf.Name {
+			return false
+		}
+		if lf.Primitive() {
+			if f.Type != lf.Type[0] || f.ClassName != "" {
+				return false
+			}
+		} else if f.ClassName != lf.Type {
+			return false
+		}
+	}
+	return true
+}
+
+// nameReleases names the releases for which in is true as ranges of
+// consecutive releases in the tables, split at each major.minor line and at
+// each release the tables do not cover, grouped by Scala line.
+func nameReleases(cat *classdesc.Catalog, in func(classdesc.Release) bool) Fingerprint {
 	var fp Fingerprint
-	for i, r := range tableReleases {
-		if set&(1<<uint(i)) != 0 {
-			fp.Matches = append(fp.Matches, r)
+	scalas := []string{}
+	for _, r := range cat.Releases {
+		if in(r) {
+			fp.Matches = append(fp.Matches, r.Name())
+			if !slices.Contains(scalas, r.Scala) {
+				scalas = append(scalas, r.Scala)
+			}
 		}
 	}
 	fp.Matches = slices.Clip(fp.Matches)
-	fp.Line = lineOf(set)
-	fp.Scala = fp.Matches[0][strings.LastIndexByte(fp.Matches[0], '-')+1:]
-	stored, _ := matchSets.LoadOrStore(set, fp)
-	return stored.(Fingerprint), true
-}
-
-// lineOf turns the matching releases into a span of major.minor lines.
-func lineOf(set releaseSet) string {
-	lo, hi := lineBounds(set)
-	if s, ok := lineSpans[[2]string{lo, hi}]; ok {
-		return s
-	}
-	return lo + "-" + hi
-}
-
-func lineBounds(set releaseSet) (string, string) {
-	lo, hi := "", ""
-	for i, l := range releaseLine {
-		if set&(1<<uint(i)) == 0 {
-			continue
+	slices.SortFunc(scalas, classdesc.CompareVersions)
+	var parts []string
+	for _, s := range scalas {
+		var runs []string
+		var lo, hi string
+		flush := func() {
+			switch {
+			case lo == "":
+			case lo == hi:
+				runs = append(runs, lo)
+			default:
+				runs = append(runs, lo+"-"+hi)
+			}
+			lo, hi = "", ""
 		}
-		if lo == "" || versionLess(l, lo) {
-			lo = l
-		}
-		if hi == "" || versionLess(hi, l) {
-			hi = l
-		}
-	}
-	return lo, hi
-}
-
-// versionLess compares dotted numbers without allocating.
-func versionLess(a, b string) bool {
-	for a != "" && b != "" {
-		na, ra := leadingNumber(a)
-		nb, rb := leadingNumber(b)
-		if na != nb {
-			return na < nb
-		}
-		a, b = strings.TrimPrefix(ra, "."), strings.TrimPrefix(rb, ".")
-	}
-	return a == "" && b != ""
-}
-
-func leadingNumber(s string) (int, string) {
-	n, i := 0, 0
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		n = n*10 + int(s[i]-'0')
-	}
-	if i == 0 && s != "" {
-		i = 1 // skip a non-digit so the loop always advances
-	}
-	return n, s[i:]
-}
-
-// layoutLine guesses from fields when no release in the table matches.
-func layoutLine(appDesc *javaser.ClassDesc, root *javaser.Object) string {
-	has := func(d *javaser.ClassDesc, name string) bool {
-		for ; d != nil; d = d.Super {
-			for _, f := range d.Fields {
-				if f.Name == name {
-					return true
+		for _, r := range cat.Releases {
+			if r.Scala != s {
+				continue
+			}
+			if !in(r) || (hi != "" && (majorMinor(hi) != majorMinor(r.Spark) || uncoveredBetween(cat, s, hi, r.Spark))) {
+				flush()
+			}
+			if in(r) {
+				if lo == "" {
+					lo = r.Spark
 				}
+				hi = r.Spark
 			}
 		}
-		return false
+		flush()
+		part := strings.Join(runs, " or ")
+		if len(scalas) > 1 {
+			part += " (Scala " + s + ")"
+		}
+		parts = append(parts, part)
 	}
-	switch {
-	case appDesc != nil && has(appDesc, "defaultProfile"):
-		return "3.4+"
-	case appDesc != nil && has(appDesc, "resourceReqsPerExecutor"):
-		return "3.0-3.3"
-	case appDesc != nil:
-		return "2.x"
-	case has(root.Desc, "resources"), has(root.Desc, "_resources"):
-		return "3.0+"
+	fp.Line = strings.Join(parts, " or ")
+	if len(scalas) == 1 {
+		fp.Scala = scalas[0]
 	}
-	return "2.x"
+	return fp
+}
+
+// oneScala is the Scala line shared by every release for which in is
+// true, "" when they are of several lines.
+func oneScala(cat *classdesc.Catalog, in func(classdesc.Release) bool) string {
+	s := ""
+	for _, r := range cat.Releases {
+		if !in(r) {
+			continue
+		}
+		if s != "" && s != r.Scala {
+			return ""
+		}
+		s = r.Scala
+	}
+	return s
+}
+
+// uncoveredBetween reports whether a release the tables could not cover
+// lies between two covered ones: a range must not claim it.
+func uncoveredBetween(cat *classdesc.Catalog, scala, lo, hi string) bool {
+	for _, u := range cat.Uncovered {
+		if u.Scala == scala && classdesc.CompareVersions(lo, u.Spark) < 0 && classdesc.CompareVersions(u.Spark, hi) < 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func majorMinor(v string) string {
+	if i := strings.IndexByte(v, '.'); i >= 0 {
+		if j := strings.IndexByte(v[i+1:], '.'); j >= 0 {
+			return v[:i+1+j]
+		}
+	}
+	return v
 }
 
 // Combine narrows the fingerprints of the records of one store (one Master
 // wrote them all) to the releases every record agrees with: a driver record
 // alone cannot tell 3.5 from 4.3 (its classes did not change), the workers
-// and apps beside it can. Records that matched nothing are ignored.
+// and apps beside it can. Records of an unknown layout are left out of the
+// intersection; when no record matched anything the result is
+// UnknownLayout, with the Scala line they agree on.
 func Combine(fps ...Fingerprint) Fingerprint {
-	var out Fingerprint
-	var set releaseSet
-	first := true
+	cat, err := classdesc.Load()
+	if err != nil {
+		return Fingerprint{Line: UnknownLayout}
+	}
+	var set map[string]bool
+	scala, scalaAgreed := "", true
 	for _, fp := range fps {
+		if fp.Scala != "" && scala != "" && fp.Scala != scala {
+			scalaAgreed = false
+		}
+		if fp.Scala != "" {
+			scala = fp.Scala
+		}
 		if len(fp.Matches) == 0 {
-			if out.Line == "" {
-				out.Line, out.Scala = fp.Line, fp.Scala
+			continue
+		}
+		if set == nil {
+			set = map[string]bool{}
+			for _, m := range fp.Matches {
+				set[m] = true
 			}
 			continue
 		}
-		var s releaseSet
-		for _, m := range fp.Matches {
-			for i, r := range tableReleases {
-				if r == m {
-					s |= 1 << uint(i)
-				}
+		for m := range set {
+			if !slices.Contains(fp.Matches, m) {
+				delete(set, m)
 			}
 		}
-		if first {
-			set, first = s, false
-		} else {
-			set &= s
+	}
+	switch {
+	case set == nil:
+		if !scalaAgreed {
+			scala = ""
 		}
-	}
-	if first {
-		return out
-	}
-	out = Fingerprint{}
-	for i, r := range tableReleases {
-		if set&(1<<uint(i)) != 0 {
-			out.Matches = append(out.Matches, r)
+		if len(fps) == 0 {
+			return Fingerprint{}
 		}
+		return Fingerprint{Line: UnknownLayout, Scala: scala}
+	case len(set) == 0:
+		return Fingerprint{Line: MixedReleases}
 	}
-	if len(out.Matches) == 0 {
-		out.Line = "?" // records from different releases in one store
-		return out
-	}
-	out.Line = lineOf(set)
-	out.Scala = out.Matches[0][strings.LastIndexByte(out.Matches[0], '-')+1:]
-	return out
+	return nameReleases(cat, func(r classdesc.Release) bool { return set[r.Name()] })
 }

@@ -103,7 +103,7 @@ It exits 7 when anything is flagged, 0 when the store is clean.`,
 	}
 	sf.register(cmd)
 	cmd.Flags().StringArrayVar(&allow, "allow", nil, "also allow classes matching this JEP-290 pattern (pkg.Class, pkg.*, pkg.**, Prefix*, !pattern rejects); repeatable")
-	cmd.Flags().StringVar(&target, "target-spark", "", "predict what a Master of this Spark release does with each record (e.g. 4.0.5, 3.5.8-2.13)")
+	cmd.Flags().StringVar(&target, "target-spark", "", "predict what a Master of this Spark release does with each record: X.Y.Z[-scala], any release from 2.4.0 on (e.g. 2.4.8-2.11, 3.5.8-2.13, 4.0.5; without -scala, the Scala line of its default distribution)")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
 	return cmd
 }

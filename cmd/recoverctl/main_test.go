@@ -9,6 +9,7 @@ import (
 // ($XDG_STATE_HOME/recoverctl/backups) out of the home of whoever runs
 // the tests.
 func TestMain(m *testing.M) {
+	startupChildMain()
 	dir, err := os.MkdirTemp("", "recoverctl-state-")
 	if err != nil {
 		panic(err)

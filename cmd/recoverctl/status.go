@@ -51,8 +51,9 @@ type statusReport struct {
 	// Problems names each record counted in Undecodable, with why.
 	Problems []recordProblem `json:"problems"`
 	Foreign  []string        `json:"foreign"`
-	// Spark is the release line every record agrees with (one Master wrote
-	// them all); SparkPerRecord counts what each record alone suggests.
+	// Spark names the releases every record agrees with (one Master wrote
+	// them all), as ranges with the Scala line; SparkReleases lists them;
+	// SparkPerRecord counts what each record alone suggests.
 	Spark          string         `json:"sparkversion"`
 	SparkReleases  []string       `json:"sparkreleases"`
 	SparkPerRecord map[string]int `json:"sparkversions"`
@@ -250,9 +251,10 @@ func writeStatus(w io.Writer, r statusReport) {
 	case r.Spark == "":
 		fmt.Fprintf(w, "written by:   unknown\n")
 	case len(r.SparkReleases) > 0:
-		fmt.Fprintf(w, "written by:   Spark %s (consistent with %s)\n", termText(r.Spark), termText(strings.Join(r.SparkReleases, ", ")))
-	default:
+		// Every release whose classes match, as ranges; -o json lists them.
 		fmt.Fprintf(w, "written by:   Spark %s\n", termText(r.Spark))
+	default:
+		fmt.Fprintf(w, "written by:   %s\n", termText(r.Spark)) // unknown layout, or records of different releases
 	}
 	fmt.Fprintf(w, "serializer:   %s\n", tally(r.Serializers, "-"))
 	if len(r.Codecs) > 0 {

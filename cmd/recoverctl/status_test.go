@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -37,6 +38,18 @@ func TestStatusOnCaptures(t *testing.T) {
 			if !found {
 				t.Errorf("status says written by %q %v; the capture is %s", rep.Spark, rep.SparkReleases, release)
 			}
+			if _, scala, _ := strings.Cut(release, "-"); !strings.HasSuffix(rep.Spark, " (Scala "+scala+")") {
+				t.Errorf("status says written by %q; the capture is Scala %s", rep.Spark, scala)
+			}
+			out, stderr, code = runRoot(t, "status", "--fs", c.records)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			// The store line names the checkout's absolute path.
+			if abs, err := filepath.Abs(c.records); err == nil {
+				out = strings.ReplaceAll(out, abs, "testdata/spark/"+c.name+"/records")
+			}
+			golden(t, "status/"+strings.ReplaceAll(c.name, "/", "-")+".golden", []byte(out))
 		})
 	}
 }

@@ -189,7 +189,7 @@ func classFindings(c ClassUse, opts Options) []Finding {
 	}
 	st, pat := opts.Allow.CheckWhy(base)
 	if st == Undecided {
-		st, pat = defaultAllow.CheckWhy(base)
+		st, pat = lists().defaultAllow.CheckWhy(base)
 	}
 	switch st {
 	case Rejected:

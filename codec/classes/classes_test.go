@@ -1,12 +1,14 @@
 package classes
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/recoverctl/recoverctl/codec/classes/classdesc"
 	"github.com/recoverctl/recoverctl/codec/envelope"
 	"github.com/recoverctl/recoverctl/codec/javaser"
 	at "github.com/recoverctl/recoverctl/internal/streamtest"
@@ -57,6 +59,10 @@ func TestSeedsAndAllowListCoverCaptures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cat, err := classdesc.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	known := map[string]bool{}
 	for l := range strings.SplitSeq(string(seeds), "\n") {
 		known[strings.TrimSpace(l)] = true
@@ -70,11 +76,11 @@ func TestSeedsAndAllowListCoverCaptures(t *testing.T) {
 			}
 			s := Scan(u.Payload, javaser.Options{})
 			for _, c := range s.Classes {
-				if defaultAllow.Check(c.Name) != Allowed && c.Base() != "" {
+				if lists().defaultAllow.Check(c.Name) != Allowed && c.Base() != "" {
 					t.Errorf("%s: %s is not in allow.txt", f, c.Name)
 				}
 				if !known[c.Name] && !strings.HasPrefix(c.Name, "[") {
-					if _, absent := tables[0].Lookup(c.Name); !absent && !inAnyTable(c.Name) {
+					if _, absent := cat.Tables[0].Lookup(c.Name); !absent && !inAnyTable(cat, c.Name) {
 						t.Errorf("%s: %s is not in testdata/classdesc/seeds.txt (regenerate with testdata/classdesc/gen.sh)", f, c.Name)
 					}
 				}
@@ -83,8 +89,8 @@ func TestSeedsAndAllowListCoverCaptures(t *testing.T) {
 	}
 }
 
-func inAnyTable(name string) bool {
-	for _, t := range tables {
+func inAnyTable(cat *classdesc.Catalog, name string) bool {
+	for _, t := range cat.Tables {
 		if c, _ := t.Lookup(name); c != nil {
 			return true
 		}
@@ -367,18 +373,44 @@ func TestPredictRules(t *testing.T) {
 }
 
 func TestTableFor(t *testing.T) {
-	for in, want := range map[string]string{"3.5.8": "3.5.8-2.12", "3.5.8-2.13": "3.5.8-2.13", "4.0.5": "4.0.5-2.13", "4.0.1": "4.0.5-2.13", "3.0.3": "3.0.3-2.12"} {
-		tb, _, err := TableFor(in)
+	for in, want := range map[string]string{"3.5.8": "3.5.8-2.12", "3.5.8-2.13": "3.5.8-2.13", "4.0.5": "4.0.5-2.13",
+		"4.0.1": "4.0.1-2.13", "3.0.3": "3.0.3-2.12", "2.4.8": "2.4.8-2.11", "2.4.2": "2.4.2-2.12", "2.4.8-2.12": "2.4.8-2.12", "3.1.0": "3.1.0-2.12"} {
+		tb, note, err := TableFor(in)
 		if err != nil || tb.Release() != want {
 			t.Errorf("TableFor(%s) = %v, %v; want %s", in, tb, err, want)
+			continue
+		}
+		// A release published for several Scala lines says which it took.
+		if strings.Contains(in, "-") != (note == "") && len(cat(t).ScalaLines(tb.Spark)) > 1 {
+			t.Errorf("TableFor(%s): note %q", in, note)
 		}
 	}
-	if _, _, err := TableFor("2.3.4"); err == nil {
-		t.Error("2.3.4 has no table")
+	for _, bad := range []string{"9.9.9", "3.5.8-2.11", "4.0.5-2.12", "2.3.4", "x"} {
+		if _, _, err := TableFor(bad); !errors.Is(err, ErrNoTable) {
+			t.Errorf("TableFor(%s): %v, want ErrNoTable", bad, err)
+		}
 	}
-	if len(Releases()) < 8 {
-		t.Errorf("releases: %v", Releases())
+	// Every release the tables cover is a valid --target-spark, by its
+	// full name and, for its default Scala line, by its version alone.
+	rs := Releases()
+	if len(rs) < 80 {
+		t.Errorf("the tables cover %d releases: %v", len(rs), rs)
 	}
+	for _, r := range rs {
+		tb, note, err := TableFor(r)
+		if err != nil || tb.Release() != r || note != "" {
+			t.Errorf("TableFor(%s) = %v, %q, %v", r, tb, note, err)
+		}
+	}
+}
+
+func cat(t *testing.T) *classdesc.Catalog {
+	t.Helper()
+	c, err := classdesc.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // Spark's RocksDB engine stores records followed by zeros (a serializer

@@ -1,196 +1,134 @@
 package classes
 
 import (
-	"embed"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 
+	"github.com/recoverctl/recoverctl/codec/classes/classdesc"
 	"github.com/recoverctl/recoverctl/codec/javaser"
 )
 
-// LocalClass is a class as a target JVM sees it: what ObjectStreamClass.lookup
-// computed from that release's jars.
-type LocalClass struct {
-	Name             string       `json:"name"`
-	SUID             *int64       `json:"suid,omitempty"` // nil: not serializable
-	Serializable     bool         `json:"serializable,omitempty"`
-	Externalizable   bool         `json:"externalizable,omitempty"`
-	Enum             bool         `json:"enum,omitempty"`
-	Interface        bool         `json:"interface,omitempty"`
-	Array            bool         `json:"array,omitempty"`
-	Record           bool         `json:"record,omitempty"`
-	Proxy            bool         `json:"proxy,omitempty"`
-	Super            string       `json:"super,omitempty"`
-	WriteObject      bool         `json:"writeObject,omitempty"`
-	ReadObject       bool         `json:"readObject,omitempty"`
-	ReadObjectNoData bool         `json:"readObjectNoData,omitempty"`
-	WriteReplace     bool         `json:"writeReplace,omitempty"`
-	ReadResolve      bool         `json:"readResolve,omitempty"`
-	EnumConstants    []string     `json:"enumConstants,omitempty"`
-	AssignableTo     []string     `json:"assignableTo,omitempty"`
-	Fields           []LocalField `json:"fields,omitempty"`
-}
+// LocalClass is a class as a target JVM sees it (package classdesc).
+type LocalClass = classdesc.Class
 
-// LocalField is a serializable field: Type is a primitive code ("I") or a
-// JVM signature ("Ljava/lang/String;", "[I").
-type LocalField struct {
-	Name string `json:"name"`
-	Type string `json:"type"`
-}
+// LocalField is a serializable field of a LocalClass.
+type LocalField = classdesc.Field
 
-func (f LocalField) primitive() bool { return len(f.Type) == 1 }
-
-// Table is the class descriptors of one Spark release.
+// Table is the class descriptors of one Spark release on one Scala line:
+// the release's share of a classdesc table, and the gadget classes found
+// on its class path.
 type Table struct {
-	Spark        string          `json:"spark"`
-	Scala        string          `json:"scala"`
-	ScalaLibrary string          `json:"scalaLibrary"`
-	Java         string          `json:"java"`
-	Classes      []LocalClass    `json:"classes"`
-	Missing      []string        `json:"missing"`
-	Probes       map[string]bool `json:"probes"`
+	Spark        string
+	Scala        string
+	ScalaLibrary string
+	Java         string // the JDK whose classes the table holds
 
-	byName  map[string]*LocalClass
-	missing map[string]bool
+	cat  *classdesc.Catalog
+	rel  classdesc.Release
+	desc *classdesc.Table
 }
 
 // Release is "3.5.8-2.12".
-func (t *Table) Release() string { return t.Spark + "-" + t.Scala }
+func (t *Table) Release() string { return t.rel.Name() }
 
-// Lookup returns the class, whether the table knows the name at all, and
-// whether it is known to be absent.
-func (t *Table) Lookup(name string) (c *LocalClass, absent bool) {
-	if c, ok := t.byName[name]; ok {
-		return c, false
+// Same lists every release whose descriptors are identical to this one's
+// (this one included): a record reads alike on all of them.
+func (t *Table) Same() []string {
+	var out []string
+	for _, r := range t.desc.Releases {
+		out = append(out, r.Name())
 	}
-	if t.missing[name] {
-		return nil, true
-	}
-	// An array class exists when its element class does.
-	if b := baseClass(name); b != "" && b != name {
-		if _, ok := t.byName[b]; ok {
-			return &LocalClass{Name: name, Serializable: true, Array: true, Super: "java.lang.Object"}, false
-		}
-		if t.missing[b] {
-			return nil, true
-		}
-	} else if strings.HasPrefix(name, "[") && b == "" {
-		return &LocalClass{Name: name, Serializable: true, Array: true, Super: "java.lang.Object"}, false
-	}
-	return nil, false
+	return out
 }
+
+// Lookup returns the class, and whether it is known to be absent.
+func (t *Table) Lookup(name string) (c *LocalClass, absent bool) { return t.desc.Lookup(name) }
 
 // Present reports whether a probed gadget class is on the release's class
 // path (known: false when it was not probed).
-func (t *Table) Present(class string) (present, known bool) {
-	p, ok := t.Probes[class]
-	return p, ok
-}
+func (t *Table) Present(class string) (present, known bool) { return t.cat.Probe(t.rel, class) }
 
-//go:embed classdesc/*.json
-var tablesFS embed.FS
-
-var tables []*Table
-
-func init() {
-	ents, err := tablesFS.ReadDir("classdesc")
-	if err != nil {
-		panic(err)
-	}
-	for _, e := range ents {
-		b, err := tablesFS.ReadFile(path.Join("classdesc", e.Name()))
-		if err != nil {
-			panic(err)
-		}
-		t, err := ParseTable(b)
-		if err != nil {
-			panic(fmt.Sprintf("audit: classdesc/%s: %v", e.Name(), err))
-		}
-		tables = append(tables, t)
-	}
-}
-
-// ParseTable reads a table as testdata/classdesc/gen writes it.
-func ParseTable(b []byte) (*Table, error) {
-	var t Table
-	if err := json.Unmarshal(b, &t); err != nil {
-		return nil, err
-	}
-	t.byName = make(map[string]*LocalClass, len(t.Classes))
-	for i := range t.Classes {
-		t.byName[t.Classes[i].Name] = &t.Classes[i]
-	}
-	t.missing = make(map[string]bool, len(t.Missing))
-	for _, m := range t.Missing {
-		t.missing[m] = true
-	}
-	return &t, nil
-}
-
-// Releases lists the embedded tables ("3.0.3-2.12", ...).
+// Releases lists the releases the tables cover ("2.4.0-2.11", ...), oldest
+// first. The tables are parsed on first use.
 func Releases() []string {
-	var out []string
-	for _, t := range tables {
-		out = append(out, t.Release())
+	cat, err := classdesc.Load()
+	if err != nil {
+		return nil
+	}
+	out := make([]string, 0, len(cat.Releases))
+	for _, r := range cat.Releases {
+		out = append(out, r.Name())
 	}
 	return out
 }
 
 // ErrNoTable is a --target-spark with no table.
-var ErrNoTable = fmt.Errorf("no class descriptor table for that Spark release")
+var ErrNoTable = errors.New("no class descriptor table for that Spark release")
 
 // TableFor finds the table of a release: "3.5.8-2.13" exactly, or "3.5.8"
-// with the Scala line that release's default distribution uses (2.12 for
-// 3.x, 2.13 for 4.x). A patch release without a table of its own falls
-// back to the newest table of the same major.minor, and note says so.
+// alone, which means the only Scala line the release was published for,
+// or else the one its default distribution uses (note says which). A
+// release outside the tables is an error naming the covered ranges.
 func TableFor(release string) (t *Table, note string, err error) {
+	cat, err := classdesc.Load()
+	if err != nil {
+		return nil, "", err
+	}
 	spark, scala, _ := strings.Cut(release, "-")
+	lines := cat.ScalaLines(spark)
 	if scala == "" {
-		scala = "2.13"
-		if strings.HasPrefix(spark, "3.") || strings.HasPrefix(spark, "2.") {
-			scala = "2.12"
+		switch {
+		case len(lines) == 1:
+			scala = lines[0]
+		case len(lines) > 1:
+			scala = defaultScala(spark)
+			note = fmt.Sprintf("Spark %s was published for Scala %s; assuming %s, the line of its default distribution (say %s-<scala> for another)",
+				spark, strings.Join(lines, " and "), scala, spark)
 		}
 	}
-	for _, t := range tables {
-		if t.Spark == spark && t.Scala == scala {
-			return t, "", nil
-		}
+	r, ok := cat.Find(spark, scala)
+	if !ok {
+		return nil, "", fmt.Errorf("%w: %s (the tables cover %s)", ErrNoTable, release, covered(cat))
 	}
-	mm := majorMinor(spark)
-	var best *Table
-	for _, t := range tables {
-		if majorMinor(t.Spark) == mm && t.Scala == scala && (best == nil || versionLess(best.Spark, t.Spark)) {
-			best = t
-		}
-	}
-	if best != nil {
-		return best, fmt.Sprintf("no table for Spark %s; using %s's (same release line)", release, best.Release()), nil
-	}
-	return nil, "", fmt.Errorf("%w: %s (have %s)", ErrNoTable, release, strings.Join(Releases(), ", "))
+	return &Table{Spark: r.Spark, Scala: r.Scala, ScalaLibrary: r.ScalaLibrary, Java: cat.Java,
+		cat: cat, rel: r, desc: cat.Tables[r.Table]}, note, nil
 }
 
-func majorMinor(v string) string {
-	parts := strings.SplitN(v, ".", 3)
-	if len(parts) < 2 {
-		return v
+// defaultScala is the Scala line of a release's default binary
+// distribution: 2.11 for 2.4 (except 2.4.2, built with 2.12), 2.12 for
+// 3.x, 2.13 from 4.0.
+func defaultScala(spark string) string {
+	switch {
+	case spark == "2.4.2":
+		return "2.12"
+	case strings.HasPrefix(spark, "2."):
+		return "2.11"
+	case strings.HasPrefix(spark, "3."):
+		return "2.12"
 	}
-	return parts[0] + "." + parts[1]
+	return "2.13"
 }
 
-func versionLess(a, b string) bool {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(pa) && i < len(pb); i++ {
-		var x, y int
-		fmt.Sscan(pa[i], &x)
-		fmt.Sscan(pb[i], &y)
-		if x != y {
-			return x < y
+// covered sums the releases up per Scala line: "2.4.0-2.4.8 (Scala 2.11), ...".
+func covered(cat *classdesc.Catalog) string {
+	var parts []string
+	for _, s := range []string{"2.11", "2.12", "2.13"} {
+		lo, hi := "", ""
+		for _, r := range cat.Releases {
+			if r.Scala == s {
+				if lo == "" {
+					lo = r.Spark
+				}
+				hi = r.Spark
+			}
+		}
+		if lo != "" {
+			parts = append(parts, lo+"-"+hi+" (Scala "+s+")")
 		}
 	}
-	return len(pa) < len(pb)
+	return strings.Join(parts, ", ")
 }
 
 // Verdicts of a prediction.
@@ -416,7 +354,7 @@ func (c *compat) checkDesc(d *javaser.ClassDesc) {
 				continue
 			}
 			fPrim := f.Type != 'L' && f.Type != '['
-			if (fPrim || lf.primitive()) && f.Type != lf.Type[0] {
+			if (fPrim || lf.Primitive()) && f.Type != lf.Type[0] {
 				fail("incompatible types for field " + f.Name + ": stream " + f.TypeName() + ", local " + sigName(lf.Type))
 				return
 			}
@@ -476,7 +414,7 @@ func (c *compat) reach(v javaser.Value, seen map[any]bool) string {
 				if r != "" && found == "" {
 					found = r
 				}
-				if r == "" && !lf.primitive() {
+				if r == "" && !lf.Primitive() {
 					c.assignable(slot.Name, *lf, cd.Values[i])
 				}
 			}

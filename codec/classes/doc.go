@@ -12,7 +12,8 @@
 //
 // The data it judges by is embedded: gadgets.json (known gadget classes,
 // each with the public chain and library it comes from), allow.txt (the
-// JDK, Scala and Spark classes real Masters were seen to persist) and
-// classdesc/*.json (the class descriptors of each Spark release, generated
-// from its jars by testdata/classdesc/gen).
+// JDK, Scala and Spark classes real Masters were seen to persist), both
+// parsed on first use, and package classdesc (the class descriptors of
+// every Spark release from 2.4.0 on, generated from its jars by
+// testdata/classdesc/gen.sh).
 package classes

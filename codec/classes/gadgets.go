@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/recoverctl/recoverctl/codec/javaser"
 )
@@ -24,15 +25,19 @@ var gadgetsJSON []byte
 //go:embed allow.txt
 var allowTxt string
 
-var (
+// embedded is gadgets.json and allow.txt, parsed on first use so that a
+// command that audits nothing (recoverctl --version) does not pay for them.
+type embedded struct {
 	gadgets      []Gadget
 	defaultAllow *Filter
-)
+}
 
-func init() {
+var lists = sync.OnceValue(func() embedded {
 	var doc struct {
 		Gadgets []Gadget `json:"gadgets"`
 	}
+	// Both files are embedded and checked by the tests: a parse error is a
+	// broken build, as an init-time panic would have been.
 	if err := json.Unmarshal(gadgetsJSON, &doc); err != nil {
 		panic(fmt.Sprintf("audit: gadgets.json: %v", err))
 	}
@@ -43,7 +48,6 @@ func init() {
 		}
 		doc.Gadgets[i].filter = f
 	}
-	gadgets = doc.Gadgets
 	var pats []string
 	for l := range strings.SplitSeq(allowTxt, "\n") {
 		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
@@ -54,19 +58,19 @@ func init() {
 	if err != nil {
 		panic(fmt.Sprintf("audit: allow.txt: %v", err))
 	}
-	defaultAllow = f
-}
+	return embedded{gadgets: doc.Gadgets, defaultAllow: f}
+})
 
 // Gadgets returns the embedded gadget list.
-func Gadgets() []Gadget { return append([]Gadget(nil), gadgets...) }
+func Gadgets() []Gadget { return append([]Gadget(nil), lists().gadgets...) }
 
 // DefaultAllowList returns the embedded allow-list as one filter string.
-func DefaultAllowList() string { return defaultAllow.String() }
+func DefaultAllowList() string { return lists().defaultAllow.String() }
 
 // matchGadgets returns every gadget entry whose pattern allows the class.
 func matchGadgets(class string) []Gadget {
 	var out []Gadget
-	for _, g := range gadgets {
+	for _, g := range lists().gadgets {
 		if g.filter.Check(class) == Allowed {
 			out = append(out, g)
 		}

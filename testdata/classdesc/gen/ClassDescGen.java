@@ -44,8 +44,12 @@ public final class ClassDescGen {
       Class<?> cl;
       try {
         cl = Class.forName(name, false, loader);
-      } catch (ClassNotFoundException | LinkageError e) {
+      } catch (ClassNotFoundException e) {
         missing.add(name);
+        continue;
+      } catch (LinkageError e) {
+        // Present but not loadable here: a jar the generator did not fetch, not a class the release lacks.
+        errors.add(name + ": " + e);
         continue;
       }
       loaded.put(name, cl);
@@ -66,6 +70,10 @@ public final class ClassDescGen {
       }
     }
     for (var e : loaded.entrySet()) classes.put(e.getKey(), describe(e.getValue(), fieldTypes));
+    if (!errors.isEmpty()) {
+      for (String e : errors) System.err.println("ClassDescGen " + spark + "-" + scala + ": " + e);
+      System.exit(1);
+    }
 
     TreeMap<String, Boolean> probed = new TreeMap<>();
     for (String p : probes) {
@@ -105,10 +113,14 @@ public final class ClassDescGen {
     }
   }
 
+  static final Set<String> errors = new TreeSet<>();
+
+  /** null for a class that is not serializable; a failure (a type of a member that does not load) is an error. */
   static ObjectStreamClass lookup(Class<?> cl) {
     try {
       return ObjectStreamClass.lookup(cl);
     } catch (Throwable t) {
+      errors.add(cl.getName() + ": ObjectStreamClass.lookup: " + t);
       return null;
     }
   }
