@@ -80,6 +80,16 @@ func exactArgs(n int, want string) cobra.PositionalArgs {
 	}
 }
 
+// minArgs is cobra.MinimumNArgs as a usage error saying what is missing.
+func minArgs(n int, want string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usageError{fmt.Errorf("%s (got %d arguments)", want, len(args))}
+		}
+		return nil
+	}
+}
+
 // usageError marks errors caused by how the command was called.
 type usageError struct{ err error }
 

@@ -29,7 +29,7 @@ func newShowCommand() *cobra.Command {
 (app-20261124101010-0000) or a record name (app_app-20261124101010-0000).
 A unique id prefix is enough. --raw adds the Java serialization tree as
 stored: every class, serialVersionUID and field.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1, "show needs the record to show: recoverctl show ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runShow(cmd.Context(), o, args[0], cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},

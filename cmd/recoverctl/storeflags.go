@@ -84,6 +84,9 @@ func (f *storeFlags) openTarget(ctx context.Context, stderr io.Writer) (*openedS
 }
 
 func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, error) {
+	if f.timeout <= 0 {
+		return nil, usageError{fmt.Errorf("--timeout %s: want a positive duration such as 10s", f.timeout)}
+	}
 	named := 0
 	for _, s := range []string{f.fsDir, f.zkServers, f.rdbDir} {
 		if s != "" {
@@ -163,6 +166,9 @@ func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, 
 		RequestTimeout: f.timeout,
 		NoMultiRead:    !f.multiRead,
 	})
+	if errors.Is(err, zk.ErrConnectString) {
+		return nil, usageError{err}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ Exit status: 0 when every archive is intact; 5 when one is damaged,
 truncated, not an archive or holds a name Spark does not write (the message
 names the entry and the byte offset); 1 when a file cannot be read at all.`,
 		Example: `  recoverctl verify /var/backups/spark/recoverctl-zk-20261128T043000Z.rctl.zst`,
-		Args:    cobra.MinimumNArgs(1),
+		Args:    minArgs(1, "verify needs the archives to verify: recoverctl verify FILE..."),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := parseOutput(output)
 			if err != nil {
