@@ -211,3 +211,12 @@ type Store interface {
 	// ephemeral znode beside master_status). Another holder is ErrLocked.
 	Lock(ctx context.Context, holder string) (unlock func() error, err error)
 }
+
+// Committer is a Store whose Apply only stages changes, checked against
+// the store as read plus the changes staged before; Commit makes them all
+// durable at once (a RocksDB database, rewritten whole and swapped in).
+// The plan engine calls Commit after the last batch and before the
+// read-back; a store without it applies every batch as it comes.
+type Committer interface {
+	Commit(ctx context.Context) error
+}

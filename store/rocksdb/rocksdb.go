@@ -467,4 +467,5 @@ func (s *Store) Scan(ctx context.Context, req store.ScanRequest, fn func(store.R
 	}
 	return nil
 }
+
 var _ store.Reader = (*Store)(nil)
