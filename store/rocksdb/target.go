@@ -387,7 +387,9 @@ func (t *Target) Apply(ctx context.Context, ops []store.Op) error {
 // Lock claims the database for this writer: flock(2) on the directory
 // (created if missing, as Spark creates it), refused while another
 // recoverctl holds it or a live RocksDB holds the database's LOCK file.
-// Holding it, it removes the directories killed writers left beside it.
+// Holding it, it removes the directories killed writers left beside it
+// and, with nothing staged, reads the database again: what a plan made
+// after Lock sees is what Commit will find.
 func (t *Target) Lock(ctx context.Context, holder string) (func() error, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -399,6 +401,13 @@ func (t *Target) Lock(ctx context.Context, holder string) (func() error, error) 
 	}
 	if err := t.takeLock(); err != nil {
 		return nil, err
+	}
+	if len(t.staged) == 0 {
+		// What the plan is made on is the database as it is under the lock.
+		if err := t.load(); err != nil {
+			_ = t.releaseLock()
+			return nil, fmt.Errorf("lock %s: %w", t, err)
+		}
 	}
 	var once sync.Once
 	return func() error {
@@ -600,6 +609,13 @@ func (t *Target) Commit(ctx context.Context) error {
 	if err != nil {
 		_ = os.RemoveAll(newDir)
 		return fmt.Errorf("commit %s: locking the new database: %w", t, err)
+	}
+	// A Master that opened the old database meanwhile would go on writing
+	// into the directory moved aside.
+	if held, pid := lockHolder(filepath.Join(t.real, "LOCK")); held {
+		nf.Close()
+		_ = os.RemoveAll(newDir)
+		return fmt.Errorf("commit %s: a running RocksDB (process %d) opened it meanwhile: %w", t, pid, store.ErrLocked)
 	}
 	exchanged, err := swapDirs(newDir, t.real, oldDir, crashAt == "renamed-aside")
 	if errors.Is(err, errCrash) {

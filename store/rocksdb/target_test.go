@@ -376,3 +376,28 @@ func (m memSource) Supply(ctx context.Context, names []string, fn func(store.Rec
 }
 
 func (m memSource) Same(st *plan.Step, data []byte) bool { return sha256.Sum256(data) == st.Sum }
+
+// Lock reads the database again, so that a plan made after it sees what
+// another writer committed since OpenTarget.
+func TestTargetLockRereads(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "recovery")
+	if err := Create(dir, map[string][]byte{"app_a": []byte("a")}); err != nil {
+		t.Fatal(err)
+	}
+	early := openTarget(t, dir)
+	storetest.Create(t, committing{openTarget(t, dir)}, store.NewRecord("app_b", []byte("b")))
+	unlock, err := early.Lock(ctx, "late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if _, err := early.Read(ctx, "app_b"); err != nil {
+		t.Fatalf("after Lock, the record another writer committed: %v", err)
+	}
+	storetest.Create(t, early, store.NewRecord("app_c", []byte("c")))
+	if err := early.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	samePairs(t, "after Commit", onDisk(t, dir), map[string][]byte{"app_a": []byte("a"), "app_b": []byte("b"), "app_c": []byte("c")})
+}
