@@ -401,3 +401,39 @@ func TestTargetLockRereads(t *testing.T) {
 	}
 	samePairs(t, "after Commit", onDisk(t, dir), map[string][]byte{"app_a": []byte("a"), "app_b": []byte("b"), "app_c": []byte("c")})
 }
+
+// A database RocksDB wrote with SSTs on two levels, tombstones and a log
+// tail is rewritten with exactly its live records plus the change; one
+// with column families beyond default, or damage, is refused.
+func TestTargetRewritesRocksDBFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "recovery")
+	if err := os.Rename(copyDir(t, filepath.Join("testdata", "jvm", "spark-options", "db")), dir); err != nil {
+		t.Fatal(err)
+	}
+	want := onDisk(t, dir)
+	if len(want) < 100 {
+		t.Fatalf("%d records", len(want))
+	}
+	tg := openTarget(t, dir)
+	storetest.Create(t, committing{tg}, store.NewRecord("app_new", []byte("n")))
+	want["app_new"] = []byte("n")
+	samePairs(t, "rewritten", onDisk(t, dir), want)
+	if s := siblings(t, dir); len(s) != 0 {
+		t.Fatalf("left beside the database: %v", s)
+	}
+
+	if _, err := OpenTarget(copyDir(t, filepath.Join("testdata", "jvm", "column-families", "db"))); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("OpenTarget with app_/driver_/worker_ column families: %v, want ErrUnsupported", err)
+	}
+	damaged := copyDir(t, filepath.Join(captureDir("4.0.5-2.13"), "rocksdb"))
+	log := filepath.Join(damaged, "000004.log")
+	data, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0xff
+	write(t, log, data)
+	if _, err := OpenTarget(damaged); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("OpenTarget of a damaged database: %v", err)
+	}
+}
