@@ -174,6 +174,11 @@ func Apply(ctx context.Context, p *Plan, t store.Store, src Source, o Options) (
 	if err == nil {
 		err = ctx.Err()
 	}
+	if err == nil {
+		// A store that staged the batches writes them now, before the
+		// read-back looks at what it holds.
+		err = t.Commit(ctx)
+	}
 	if err != nil {
 		res.Duration = time.Since(start)
 		return res, fmt.Errorf("%s: %w (a run again finishes the plan: what was written is found identical)", t, err)

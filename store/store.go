@@ -210,6 +210,12 @@ type Store interface {
 	// process dies (a directory: flock on the directory; ZooKeeper: an
 	// ephemeral znode beside master_status). Another holder is ErrLocked.
 	Lock(ctx context.Context, holder string) (unlock func() error, err error)
+	// Commit makes the batches applied so far durable where Apply only
+	// stages them (a RocksDB database is rewritten whole beside the old
+	// one and swapped in); the engine calls it after the last batch and
+	// before the read-back. Stores that apply every batch as it comes do
+	// nothing.
+	Commit(ctx context.Context) error
 }
 
 // Participant is one Master taking part in a store's leader election

@@ -188,9 +188,13 @@ func storeInfo(st *openedStore) backup.Info {
 		if st.codec != "" {
 			info.Settings["spark.deploy.recoveryCompressionCodec"] = st.codec
 		}
-	case st.rdb != nil:
+	case st.rdb != nil, st.rdbTarget != nil:
 		info.StoreKind = "rocksdb"
-		info.Dir = st.rdb.Info().Dir
+		if st.rdb != nil {
+			info.Dir = st.rdb.Info().Dir
+		} else {
+			info.Dir = st.rdbTarget.Dir()
+		}
 		info.Settings["spark.deploy.recoveryMode"] = "ROCKSDB"
 		info.Settings["spark.deploy.recoveryDirectory"] = info.Dir
 	}

@@ -213,6 +213,9 @@ func checkLive(ctx context.Context, st *openedStore, master string) (livemaster.
 		return livemaster.CheckDir(ctx, st.fs.Dir(), livemaster.DirOptions{Master: master})
 	case st.rdb != nil:
 		return checkLiveRocksDB(ctx, st.rdb, master)
+	case st.rdbTarget != nil:
+		// Its Lock refuses while a RocksDB holds the database's LOCK.
+		return livemaster.CheckDir(ctx, st.rdbTarget.Dir(), livemaster.DirOptions{Master: master})
 	}
 	return livemaster.Result{}, nil
 }

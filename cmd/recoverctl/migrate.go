@@ -28,7 +28,7 @@ available. Stores are named by address:
 
   fs:///var/spark/recovery[?codec=lz4|lzf|snappy|zstd]
   zk://zk1:2181,zk2:2181[/chroot][?dir=/spark]
-  rocksdb:///var/spark/recovery      (a ROCKSDB Master's directory; source only)
+  rocksdb:///var/spark/recovery      (a ROCKSDB Master's directory; written whole beside the old one, swapped in)
 
 codec is the directory Master's spark.deploy.recoveryCompressionCodec;
 dir is spark.deploy.zookeeper.dir. --from-spark-conf / --to-spark-conf find
@@ -64,7 +64,7 @@ and when target records differ unless --overwrite.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.from, "from", "", "source store address (fs:///DIR[?codec=C], zk://HOSTS[/CHROOT][?dir=/spark] or rocksdb:///DIR)")
-	fl.StringVar(&o.to, "to", "", "target store address (fs:///DIR[?codec=C] or zk://HOSTS[/CHROOT][?dir=/spark]; writing rocksdb:// is not supported yet)")
+	fl.StringVar(&o.to, "to", "", "target store address (fs:///DIR[?codec=C], zk://HOSTS[/CHROOT][?dir=/spark] or rocksdb:///DIR)")
 	fl.StringVar(&o.fromConf, "from-spark-conf", "", "find the source as the Master configured in this Spark conf dir does")
 	fl.StringVar(&o.toConf, "to-spark-conf", "", "find the target as the Master configured in this Spark conf dir does")
 	fl.StringVar(&o.zkAuth, "zk-auth", "", "ZooKeeper digest credentials user:password for both stores (or $RECOVERCTL_ZK_AUTH)")

@@ -22,6 +22,7 @@ import (
 	"github.com/recoverctl/recoverctl/backup"
 	"github.com/recoverctl/recoverctl/internal/zktest"
 	"github.com/recoverctl/recoverctl/store"
+	"github.com/recoverctl/recoverctl/store/rocksdb"
 )
 
 // jvmDatabase is one of store/rocksdb's databases written by rocksdbjni,
@@ -301,32 +302,67 @@ func TestRocksDBNeverARecoveryDirectory(t *testing.T) {
 	}
 }
 
-// Writers refuse a RocksDB target, in one place and with one message.
-func TestWritersRefuseRocksDB(t *testing.T) {
+// Writers write a RocksDB target through the same engine as every store:
+// a dry run changes nothing; migrate and restore into a new database and
+// prune on it leave exactly the records planned, read back by the reader.
+func TestWritersOnRocksDB(t *testing.T) {
 	c := rocksdbCaptures(t)[0]
 	db := copyDatabase(t, c.rocksdb)
 	before := snapshotDir(t, db)
+	want := readDirRecords(t, c.records)
 	archive := filepath.Join(t.TempDir(), "a.rctl.zst")
 	backupTo(t, "--fs", c.records, "--to", archive)
-	conf := writeConf(t, fmt.Sprintf("SPARK_MASTER_OPTS=\"-Dspark.deploy.recoveryMode=ROCKSDB -Dspark.deploy.recoveryDirectory=%s\"\n", db), "")
 	for _, args := range [][]string{
 		{"restore", archive, "--rocksdb", db, "--dry-run"},
-		{"restore", archive, "--spark-conf", conf, "--yes"},
 		{"prune", "--foreign", "--dry-run", "--rocksdb", db},
-		{"prune", "--undecodable", "--yes", "--spark-conf", conf},
 		{"migrate", "--from", "fs://" + absTest(t, c.records), "--to", "rocksdb://" + db, "--dry-run"},
-		{"migrate", "--from", "fs://" + absTest(t, c.records), "--to-spark-conf", conf, "--yes"},
 	} {
-		t.Run(args[0], func(t *testing.T) {
-			_, stderr, code := runCLI(t, args...)
-			if code != exitUsage || !strings.Contains(stderr, "writing a ROCKSDB store is not supported yet") {
-				t.Errorf("%v: exit %d, want %d saying writing is not supported; stderr: %s", args, code, exitUsage, stderr)
-			}
-		})
+		if _, stderr, code := runCLI(t, args...); code != exitOK {
+			t.Errorf("%v: exit %d: %s", args, code, stderr)
+		}
 	}
 	if after := snapshotDir(t, db); after != before {
-		t.Errorf("the database changed:\nbefore %s\nafter  %s", before, after)
+		t.Errorf("a dry run changed the database:\nbefore %s\nafter  %s", before, after)
 	}
+	readDB := func(dir string) map[string][]byte {
+		t.Helper()
+		s, err := rocksdb.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		got := map[string][]byte{}
+		if err := s.Scan(t.Context(), store.ScanRequest{}, func(rec store.Record, err error) error {
+			if err != nil {
+				return err
+			}
+			got[rec.Name] = rec.Data
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	migrated := filepath.Join(t.TempDir(), "migrated")
+	if _, stderr, code := runCLI(t, "migrate", "--from", "fs://"+absTest(t, c.records), "--to", "rocksdb://"+migrated, "--yes"); code != exitOK {
+		t.Fatalf("migrate into a new RocksDB directory: exit %d: %s", code, stderr)
+	}
+	sameRecords(t, "migrated into RocksDB", readDB(migrated), want)
+	restored := filepath.Join(t.TempDir(), "restored")
+	if _, stderr, code := runCLI(t, "restore", archive, "--rocksdb", restored, "--yes"); code != exitOK {
+		t.Fatalf("restore into a new RocksDB directory: exit %d: %s", code, stderr)
+	}
+	sameRecords(t, "restored into RocksDB", readDB(restored), want)
+	if _, stderr, code := runCLI(t, "prune", "--kind", "worker", "--rocksdb", restored, "--yes"); code != exitOK {
+		t.Fatalf("prune on RocksDB: exit %d: %s", code, stderr)
+	}
+	left := map[string][]byte{}
+	for n, b := range want {
+		if !strings.HasPrefix(n, "worker_") {
+			left[n] = b
+		}
+	}
+	sameRecords(t, "after prune --kind worker", readDB(restored), left)
 }
 
 func absTest(t *testing.T, p string) string {

@@ -12,8 +12,7 @@ func newRootCommand() *cobra.Command {
 		Short: "Inspect, back up, migrate and prune Spark standalone recovery state",
 		Long: `recoverctl reads the state a Spark standalone Master persists for recovery
 (spark.deploy.recoveryMode FILESYSTEM, ZOOKEEPER or ROCKSDB) without a JVM and
-without running any code from the data it reads. A ROCKSDB store is only read:
-writing one is not supported yet.
+without running any code from the data it reads.
 
 The flags that name a store (--fs, --zk, --zk-dir, --zk-auth, --spark-conf,
 --codec, --timeout, --zk-multiread, and migrate's --from, --to,

@@ -61,26 +61,42 @@ type openedStore struct {
 	Store store.Store
 	zk    *zk.Store      // nil unless ZooKeeper
 	fs    *fs.Store      // nil unless a FILESYSTEM directory
-	rdb   *rocksdb.Store // nil unless a RocksDB directory
-	codec string         // spark.deploy.recoveryCompressionCodec when known
-	close func()
+	rdb   *rocksdb.Store // nil unless a RocksDB directory read
+	// rdbTarget is a RocksDB directory written (openTarget).
+	rdbTarget *rocksdb.Target
+	codec     string // spark.deploy.recoveryCompressionCodec when known
+	close     func()
 }
 
-// errRocksDBReadOnly is the one refusal of every writer (restore,
-// migrate --to, prune) given a RocksDB store.
-var errRocksDBReadOnly = errors.New("writing a ROCKSDB store is not supported yet: recoverctl reads it (ls, show, status, audit, backup, migrate --from rocksdb:///DIR)")
-
-// openTarget opens the store a command writes.
+// openTarget opens the store a command writes. A RocksDB directory is
+// opened for writing (rocksdb.Target: the database is rewritten whole
+// beside the old one and swapped in); it may not exist yet, as the
+// directory of a Master that never ran may not.
 func (f *storeFlags) openTarget(ctx context.Context, stderr io.Writer) (*openedStore, error) {
+	if f.rdbDir != "" && f.fsDir == "" && f.zkServers == "" {
+		return openRocksDBTarget(f.rdbDir, f.codec)
+	}
 	st, err := f.open(ctx, stderr)
 	if err != nil {
 		return nil, err
 	}
-	if st.Store == nil {
+	if st.rdb != nil {
+		dir := st.rdb.Info().Dir
 		st.close()
-		return nil, usageError{fmt.Errorf("%s: %w", st, errRocksDBReadOnly)}
+		return openRocksDBTarget(dir, f.codec)
 	}
 	return st, nil
+}
+
+func openRocksDBTarget(dir, codecName string) (*openedStore, error) {
+	if codecName != "" {
+		return nil, usageError{fmt.Errorf("--codec %s: the ROCKSDB engine never compresses its records", codecName)}
+	}
+	t, err := rocksdb.OpenTarget(absPath(dir))
+	if err != nil {
+		return nil, fmt.Errorf("ROCKSDB directory %s: %w", absPath(dir), err)
+	}
+	return &openedStore{Reader: t, Store: t, rdbTarget: t, close: func() {}}, nil
 }
 
 func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, error) {

@@ -18,8 +18,8 @@ import (
 // MasterOptions configure a Master's recovery. Zero values leave Spark's
 // defaults.
 type MasterOptions struct {
-	Mode  string // spark.deploy.recoveryMode: FILESYSTEM or ZOOKEEPER ("" = NONE)
-	Dir   string // spark.deploy.recoveryDirectory (FILESYSTEM)
+	Mode  string // spark.deploy.recoveryMode: FILESYSTEM, ROCKSDB (Spark 4) or ZOOKEEPER ("" = NONE)
+	Dir   string // spark.deploy.recoveryDirectory (FILESYSTEM, ROCKSDB)
 	ZKURL string // spark.deploy.zookeeper.url (ZOOKEEPER)
 	ZKDir string // spark.deploy.zookeeper.dir (ZOOKEEPER; Spark's default /spark)
 	// WorkerTimeout is spark.worker.timeout: how long a recovering Master
@@ -60,7 +60,7 @@ func StartMaster(t testing.TB, home string, o MasterOptions) *Master {
 	conf := map[string]string{"spark.master.rest.enabled": "false"}
 	switch o.Mode {
 	case "":
-	case "FILESYSTEM":
+	case "FILESYSTEM", "ROCKSDB":
 		conf["spark.deploy.recoveryDirectory"] = o.Dir
 	case "ZOOKEEPER":
 		conf["spark.deploy.zookeeper.url"] = o.ZKURL
@@ -68,7 +68,7 @@ func StartMaster(t testing.TB, home string, o MasterOptions) *Master {
 			conf["spark.deploy.zookeeper.dir"] = o.ZKDir
 		}
 	default:
-		t.Fatalf("sparktest: recovery mode %q: want FILESYSTEM or ZOOKEEPER", o.Mode)
+		t.Fatalf("sparktest: recovery mode %q: want FILESYSTEM, ROCKSDB or ZOOKEEPER", o.Mode)
 	}
 	if o.Mode != "" {
 		conf["spark.deploy.recoveryMode"] = o.Mode

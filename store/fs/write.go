@@ -322,3 +322,6 @@ func (s *Store) Leftovers() []string {
 	defer s.mu.Unlock()
 	return append([]string(nil), s.leftovers...)
 }
+
+// Commit does nothing: Apply made every batch durable as it came.
+func (s *Store) Commit(context.Context) error { return nil }

@@ -1,6 +1,7 @@
 // Package rocksdb reads the RocksDB database that Spark 4's
 // RocksDBPersistenceEngine (spark.deploy.recoveryMode=ROCKSDB) keeps in
-// spark.deploy.recoveryDirectory, in pure Go and read-only: CURRENT, the
+// spark.deploy.recoveryDirectory, in pure Go, and writes new ones (see
+// Writing below). Open is read-only: CURRENT, the
 // MANIFEST it names (live SSTs per column family and level, log numbers,
 // last sequence), every live SST of the block-based table format, and the
 // write-ahead logs not yet flushed, merged as RocksDB merges them (per key
@@ -71,4 +72,20 @@
 //
 // Open reads each file whole; memory is about the size of the database plus
 // the live values, bounded by 4 GiB per file and 64 MiB per block.
+//
+// # Writing
+//
+// Create writes a new database directory in the form a Master killed before
+// any flush leaves: CURRENT, a MANIFEST of one version edit (DB id,
+// leveldb.BytewiseComparator, log number 0, next file number, last
+// sequence 0; the default column family is implied, as in RocksDB's NewDB),
+// an IDENTITY and one write-ahead log of write batches of puts. RocksDB
+// (rocksdbjni 9.8.4, opened as Spark opens it) recovers it, flushes the log
+// into an SST and writes its own MANIFEST and OPTIONS; no OPTIONS file is
+// needed before (write_test.go runs testdata/RocksCheck.java on it).
+//
+// Target is the store.Store that restore, migrate and prune write through:
+// Apply stages, Commit builds the whole new database beside the old one,
+// reads it back and swaps the directories (see Target for what a crash at
+// each step leaves and how the next run recovers).
 package rocksdb

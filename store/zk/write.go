@@ -329,3 +329,6 @@ func (s *Store) Lock(ctx context.Context, holder string) (func() error, error) {
 		return s.wrap("unlock", l.path, err)
 	}, nil
 }
+
+// Commit does nothing: every Apply is one committed transaction.
+func (s *Store) Commit(context.Context) error { return nil }
