@@ -39,7 +39,7 @@ type storeFlags struct {
 func (f *storeFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.fsDir, "fs", "", "FILESYSTEM recovery directory (spark.deploy.recoveryDirectory)")
-	fl.StringVar(&f.rdbDir, "rocksdb", "", "ROCKSDB recovery directory (spark.deploy.recoveryDirectory of a Spark 4 Master with recoveryMode ROCKSDB); read only")
+	fl.StringVar(&f.rdbDir, "rocksdb", "", "ROCKSDB recovery directory (spark.deploy.recoveryDirectory of a Spark 4 Master with recoveryMode ROCKSDB)")
 	fl.StringVar(&f.zkServers, "zk", "", "ZooKeeper connect string, host:port[,host:port][/chroot] (spark.deploy.zookeeper.url)")
 	fl.StringVar(&f.zkDir, "zk-dir", "", "spark.deploy.zookeeper.dir (default /spark)")
 	fl.StringVar(&f.zkAuth, "zk-auth", "", "ZooKeeper digest credentials user:password (or $RECOVERCTL_ZK_AUTH)")
