@@ -202,9 +202,10 @@ func (s listSource) String() string { return "mem://" }
 
 func TestCraftedArchiveEscapedInVerifyAndRestorePlan(t *testing.T) {
 	dir := t.TempDir()
-	// Archive record names cannot hold C0 controls (backup refuses them);
-	// DEL, C1 controls and bidi overrides are valid UTF-8 file names.
-	name := "app_app-20261128050054-0001\x7f\u009b2J\u202e"
+	// Archive record names cannot hold C0 or C1 controls or DEL (backup
+	// and verify refuse them); bidi overrides and isolates are valid
+	// UTF-8 file names that Spark could write.
+	name := "app_app-20261128050054-0001\u202e2J\u2066"
 	kind, id := store.ParseName(name)
 	src := listSource{{Entry: store.Entry{Name: name, Kind: kind, ID: id, Size: 3}, Data: []byte("abc")}}
 	path := filepath.Join(dir, "crafted.rctl.zst")
@@ -234,7 +235,7 @@ func TestCraftedArchiveEscapedInVerifyAndRestorePlan(t *testing.T) {
 		t.Fatalf("restore --dry-run: exit %d: %s", code, stderr)
 	}
 	assertTerminalSafe(t, "restore --dry-run", out)
-	for _, want := range []string{`fs\x1b[2J fs:///srv\x1b]0;owned\x07\r\nFAKE: intact\u202e`, `app_app-20261128050054-0001\x7f\u009b2J\u202e (3 bytes)`} {
+	for _, want := range []string{`fs:///srv\x1b]0;owned\x07\r\nFAKE: intact\u202e (fs\x1b[2J)`, `app_app-20261128050054-0001\u202e2J\u2066 (3 bytes)`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("restore --dry-run lacks %s:\n%s", want, out)
 		}

@@ -51,18 +51,8 @@ func (t *Table) Lookup(name string) (c *LocalClass, absent bool) { return t.desc
 func (t *Table) Present(class string) (present, known bool) { return t.cat.Probe(t.rel, class) }
 
 // Releases lists the releases the tables cover ("2.4.0-2.11", ...), oldest
-// first. The tables are parsed on first use.
-func Releases() []string {
-	cat, err := classdesc.Load()
-	if err != nil {
-		return nil
-	}
-	out := make([]string, 0, len(cat.Releases))
-	for _, r := range cat.Releases {
-		out = append(out, r.Name())
-	}
-	return out
-}
+// first, without parsing a table.
+func Releases() []string { return classdesc.ReleaseNames() }
 
 // ErrNoTable is a --target-spark with no table.
 var ErrNoTable = errors.New("no class descriptor table for that Spark release")

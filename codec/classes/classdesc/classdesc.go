@@ -155,6 +155,17 @@ type Catalog struct {
 //go:embed classdesc.json.zst
 var packed []byte
 
+// releasesText is the list of releases the tables cover, one name a line,
+// kept beside them (TestReleasesFile checks it against the tables) so that
+// naming them, as `recoverctl --version` does, parses no table.
+//
+//go:embed releases.txt
+var releasesText string
+
+// ReleaseNames lists the releases the tables cover ("3.5.8-2.12"), in
+// order, without loading a table.
+func ReleaseNames() []string { return strings.Fields(releasesText) }
+
 var (
 	loads   atomic.Int64
 	catalog = sync.OnceValues(load)

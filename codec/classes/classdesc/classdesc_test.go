@@ -1,7 +1,10 @@
 package classdesc
 
 import (
+	"flag"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -114,4 +117,28 @@ func FuzzParse(f *testing.F) {
 			c.Probe(r, "a")
 		}
 	})
+}
+
+var updateReleases = flag.Bool("update", false, "rewrite releases.txt from the tables")
+
+// TestReleasesFile keeps releases.txt, which --version prints without
+// loading a table, equal to the releases the tables hold.
+func TestReleasesFile(t *testing.T) {
+	cat, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, r := range cat.Releases {
+		want = append(want, r.Name())
+	}
+	if *updateReleases {
+		if err := os.WriteFile("releases.txt", []byte(strings.Join(want, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if got := ReleaseNames(); !slices.Equal(got, want) {
+		t.Fatalf("releases.txt lists %d releases, the tables %d (go test ./codec/classes/classdesc -update)", len(got), len(want))
+	}
 }
