@@ -17,7 +17,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/recoverctl/recoverctl/internal/regularfile"
+	"github.com/recoverctl/recoverctl/regularfile"
 	"github.com/recoverctl/recoverctl/store"
 )
 

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/recoverctl/recoverctl/internal/regularfile"
+	"github.com/recoverctl/recoverctl/regularfile"
 )
 
 // File names Spark looks for in the conf directory.

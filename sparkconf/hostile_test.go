@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recoverctl/recoverctl/internal/regularfile"
+	"github.com/recoverctl/recoverctl/regularfile"
 )
 
 // loadWithin runs LoadWithOptions and fails the test if it blocks: a FIFO

@@ -14,7 +14,7 @@ import (
 	"github.com/recoverctl/recoverctl/livemaster"
 	"github.com/recoverctl/recoverctl/migrate"
 	"github.com/recoverctl/recoverctl/plan"
-	"github.com/recoverctl/recoverctl/storeaddr"
+	"github.com/recoverctl/recoverctl/store/address"
 )
 
 func newMigrateCommand() *cobra.Command {
@@ -113,14 +113,14 @@ func (o *migrateOptions) storeFlagsFor(side, addr, conf string) (*storeFlags, er
 	case conf != "":
 		sf.sparkConf = conf
 	case addr != "":
-		a, err := storeaddr.Parse(addr)
+		a, err := address.Parse(addr)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--%s: %w", side, err)}
 		}
 		switch a.Kind {
-		case storeaddr.KindFS:
+		case address.KindFS:
 			sf.fsDir, sf.codec = a.Dir, a.Codec
-		case storeaddr.KindRocksDB:
+		case address.KindRocksDB:
 			sf.rdbDir = a.Dir
 		default:
 			sf.zkServers, sf.zkDir = a.ConnectString(), a.SparkDir

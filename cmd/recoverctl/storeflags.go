@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/recoverctl/recoverctl/codec/envelope"
 	"github.com/recoverctl/recoverctl/livemaster"
 	"github.com/recoverctl/recoverctl/sparkconf"
 	"github.com/recoverctl/recoverctl/store"
@@ -118,6 +119,13 @@ func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, 
 		}
 	}
 	fsDir, rdbDir, zkServers, zkDir, codecName := f.fsDir, f.rdbDir, f.zkServers, f.zkDir, f.codec
+	if codecName != "" {
+		form, ok := envelope.CodecForm(codecName)
+		if !ok {
+			return nil, usageError{fmt.Errorf("codec %q: want lz4, lzf, snappy or zstd (spark.deploy.recoveryCompressionCodec)", codecName)}
+		}
+		codecName = form.String()
+	}
 	if named == 0 {
 		rec, err := f.fromSparkConf(logf)
 		if err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/recoverctl/recoverctl/backup"
-	"github.com/recoverctl/recoverctl/internal/regularfile"
+	"github.com/recoverctl/recoverctl/regularfile"
 )
 
 func newVerifyCommand() *cobra.Command {

@@ -149,6 +149,9 @@ func ParseConnectString(s string) (servers []string, chroot string, err error) {
 		if h == "" {
 			continue
 		}
+		if err := checkHost(h); err != nil {
+			return nil, "", fmt.Errorf("%w %q: %v", ErrConnectString, s, err)
+		}
 		servers = append(servers, h)
 	}
 	if len(servers) == 0 {
@@ -156,6 +159,28 @@ func ParseConnectString(s string) (servers []string, chroot string, err error) {
 	}
 	return gozk.FormatServers(servers), chroot, nil
 }
+
+// checkHost refuses what no ZooKeeper server name is: credentials and
+// spaces (digest auth has its own flag), a port that is no number.
+func checkHost(h string) error {
+	if strings.ContainsAny(h, " @") {
+		return fmt.Errorf("host %q: credentials and spaces are not part of a connect string (use --zk-auth)", h)
+	}
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
+		port := h[i+1:]
+		if port == "" || strings.Trim(port, "0123456789") != "" || len(port) > 5 {
+			return fmt.Errorf("host %q: bad port %q", h, port)
+		}
+		if h[:i] == "" {
+			return fmt.Errorf("host %q: no host name", h)
+		}
+	}
+	return nil
+}
+
+// CheckPath applies ZooKeeper's path rules to p (a chroot, a Spark dir):
+// absolute, no empty, "." or ".." segment, no trailing slash.
+func CheckPath(p string) error { return checkPath(p) }
 
 func checkPath(p string) error {
 	if !strings.HasPrefix(p, "/") {

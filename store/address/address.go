@@ -1,4 +1,4 @@
-// Package storeaddr parses and prints the one written form of a recovery
+// Package address parses and prints the one written form of a recovery
 // store's address, used wherever a command names two stores at once
 // (migrate --from/--to):
 //
@@ -18,7 +18,7 @@
 // parameter, since that engine never compresses.
 //
 // It only parses: opening the store is the command's business.
-package storeaddr
+package address
 
 import (
 	"errors"
@@ -26,6 +26,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/recoverctl/recoverctl/store/zk"
 )
 
 // Kinds of store an address names.
@@ -160,13 +162,11 @@ func parseFS(s, rest string, query url.Values) (Address, error) {
 	for k, v := range query {
 		switch k {
 		case "codec":
+			// Which names are codecs is codec/envelope's to say; the
+			// command checks it (CodecForm) when it opens the store.
 			c := strings.ToLower(v[0])
-			switch c {
-			case "", "none":
+			if c == "none" {
 				c = ""
-			case "lz4", "lzf", "snappy", "zstd":
-			default:
-				return a, errorf(s, "codec %q: want one of %s", v[0], strings.Join(Codecs, ", "))
 			}
 			a.Codec = c
 		case "dir":
@@ -180,42 +180,29 @@ func parseFS(s, rest string, query url.Values) (Address, error) {
 
 func parseZK(s, rest string, query url.Values) (Address, error) {
 	a := Address{Kind: KindZK, SparkDir: DefaultSparkDir}
-	hosts, chroot, _ := strings.Cut(rest, "/")
-	if hosts == "" {
+	if h, _, _ := strings.Cut(rest, "/"); h == "" {
 		return a, errorf(s, "no ZooKeeper host")
 	}
+	// store/zk's rules decide what a connect string is, here as when the
+	// store is opened.
+	if _, _, err := zk.ParseConnectString(rest); err != nil {
+		return a, errorf(s, "%v", err)
+	}
+	hosts, chroot, _ := strings.Cut(rest, "/")
 	for _, h := range strings.Split(hosts, ",") {
 		if h == "" {
 			return a, errorf(s, "empty host in %q", hosts)
 		}
-		if strings.ContainsAny(h, " @") {
-			return a, errorf(s, "host %q: credentials and spaces are not part of an address (use --zk-auth)", h)
-		}
-		if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
-			port := h[i+1:]
-			if port == "" || strings.Trim(port, "0123456789") != "" || len(port) > 5 {
-				return a, errorf(s, "host %q: bad port %q", h, port)
-			}
-			if h[:i] == "" {
-				return a, errorf(s, "host %q: no host name", h)
-			}
-		}
 		a.Hosts = append(a.Hosts, h)
 	}
-	if strings.Contains(rest, "/") {
-		chroot = "/" + chroot
-		if chroot != "/" {
-			if err := checkZKPath(chroot); err != nil {
-				return a, errorf(s, "chroot %q: %v", chroot, err)
-			}
-			a.Chroot = chroot
-		}
+	if strings.Contains(rest, "/") && chroot != "" {
+		a.Chroot = "/" + chroot
 	}
 	for k, v := range query {
 		switch k {
 		case "dir":
 			d := v[0]
-			if err := checkZKPath(d); err != nil || d == "/" {
+			if err := zk.CheckPath(d); err != nil || d == "/" {
 				if err == nil {
 					err = errors.New("must not be the root")
 				}
@@ -229,24 +216,4 @@ func parseZK(s, rest string, query url.Values) (Address, error) {
 		}
 	}
 	return a, nil
-}
-
-// checkZKPath applies ZooKeeper's path rules: absolute, no empty, "." or
-// ".." segments, no trailing slash.
-func checkZKPath(p string) error {
-	if !strings.HasPrefix(p, "/") {
-		return errors.New("must start with /")
-	}
-	if p == "/" {
-		return nil
-	}
-	if strings.HasSuffix(p, "/") {
-		return errors.New("must not end with /")
-	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		if seg == "" || seg == "." || seg == ".." || strings.ContainsRune(seg, 0) {
-			return fmt.Errorf("bad path segment %q", seg)
-		}
-	}
-	return nil
 }

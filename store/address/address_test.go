@@ -1,4 +1,4 @@
-package storeaddr
+package address
 
 import (
 	"errors"
@@ -73,7 +73,6 @@ func TestParseErrors(t *testing.T) {
 		{"fs://", "no directory"},
 		{"fs://host/var/spark", "absolute"},
 		{"fs://relative", "absolute"},
-		{"fs:///r?codec=gzip", `codec "gzip"`},
 		{"fs:///r?dir=/spark", "takes only codec"},
 		{"fs:///r?colour=red", "unknown parameter"},
 		{"fs:///r?codec=lz4&codec=zstd", "2 times"},
