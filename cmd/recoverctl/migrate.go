@@ -132,6 +132,9 @@ func (o *migrateOptions) storeFlagsFor(side, addr, conf string) (*storeFlags, er
 }
 
 func runMigrate(ctx context.Context, o *migrateOptions, format outputFormat, stdin io.Reader, stdout, stderr io.Writer) error {
+	if o.timeout <= 0 {
+		return usageError{fmt.Errorf("--timeout %s: want a positive duration such as 10s", o.timeout)}
+	}
 	start := time.Now()
 	switch o.serializer {
 	case migrate.SerializerJava, migrate.SerializerKryo:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/recoverctl/recoverctl/codec/envelope"
 	"github.com/recoverctl/recoverctl/livemaster"
@@ -35,10 +36,12 @@ type storeFlags struct {
 	timeout   time.Duration
 	multiRead bool
 	verbose   bool
+	flags     *pflag.FlagSet // where they were registered: to tell a given --timeout 0 from none
 }
 
 func (f *storeFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
+	f.flags = fl
 	fl.StringVar(&f.fsDir, "fs", "", "FILESYSTEM recovery directory (spark.deploy.recoveryDirectory)")
 	fl.StringVar(&f.rdbDir, "rocksdb", "", "ROCKSDB recovery directory (spark.deploy.recoveryDirectory of a Spark 4 Master with recoveryMode ROCKSDB)")
 	fl.StringVar(&f.zkServers, "zk", "", "ZooKeeper connect string, host:port[,host:port][/chroot] (spark.deploy.zookeeper.url)")
@@ -101,8 +104,11 @@ func openRocksDBTarget(dir, codecName string) (*openedStore, error) {
 }
 
 func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, error) {
-	if f.timeout <= 0 {
+	switch {
+	case f.timeout <= 0 && f.flags != nil && f.flags.Changed("timeout"):
 		return nil, usageError{fmt.Errorf("--timeout %s: want a positive duration such as 10s", f.timeout)}
+	case f.timeout <= 0:
+		f.timeout = zk.DefaultRequestTimeout // a storeFlags made in code, not from flags
 	}
 	named := 0
 	for _, s := range []string{f.fsDir, f.zkServers, f.rdbDir} {

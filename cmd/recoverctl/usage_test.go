@@ -19,6 +19,7 @@ func TestBadUsageIsExit2(t *testing.T) {
 		{"ls", "--zk", "127.0.0.1:1", "--zk-dir", "spark"},
 		{"prune", "--fs", dir, "--undecodable", "--timeout", "0s"},
 		{"ls", "--fs", dir, "--codec", "gzip"},
+		{"migrate", "--from", "fs://" + dir, "--to", "fs://" + dir + "/x", "--timeout", "0"},
 		{"migrate", "--from", "fs://" + dir + "?codec=gzip", "--to", "fs://" + dir + "/x", "--dry-run"},
 		{"migrate", "--from", "zk://user@127.0.0.1:1", "--to", "fs://" + dir, "--dry-run"},
 	} {
