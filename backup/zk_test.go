@@ -98,7 +98,7 @@ func TestZooKeeperRoundTrip(t *testing.T) {
 	}
 
 	dst := openZK(t, srv.Addr()+"/dst")
-	p, s, err := migrate.PlanRestore(ctx, a, dst, false, nil)
+	p, s, err := migrate.PlanRestore(ctx, a, dst, migrate.RestoreOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestZooKeeperRoundTrip(t *testing.T) {
 		}
 	}
 	// Restoring again changes nothing.
-	p, _, err = migrate.PlanRestore(ctx, a, dst, false, nil)
+	p, _, err = migrate.PlanRestore(ctx, a, dst, migrate.RestoreOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

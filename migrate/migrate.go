@@ -178,21 +178,15 @@ func Plan(ctx context.Context, src store.Reader, dst store.Store, opts Options, 
 	return p, s, nil
 }
 
-// tooLarge marks a step whose record the target cannot take in one
-// request, so that it is refused in the plan rather than half-way.
+// tooLarge marks a step whose record the target cannot take at all, so
+// that it is refused in the plan rather than half-way.
 func tooLarge(st *plan.Step, dst store.Store) {
-	op := store.Op{Kind: store.OpCreate, Record: store.Record{Entry: store.Entry{Name: st.Name}, Data: make([]byte, 0)}}
-	if c := dst.Cost(op) + int(st.TargetSize); c > maxOneChange(dst) {
+	op := store.Op{Kind: store.OpCreate, Record: store.Record{Entry: store.Entry{Name: st.Name}}}
+	if c := dst.Cost(op) + int(st.TargetSize); c > dst.MaxChange() {
 		st.Action = plan.TooLarge
-		st.Reason = fmt.Sprintf("%d bytes to write; %s takes at most about %d in one request", st.TargetSize, dst, maxOneChange(dst))
+		st.Reason = fmt.Sprintf("%d bytes to write; %s takes at most %d in one change", st.TargetSize, dst, dst.MaxChange())
 	}
 }
-
-// maxOneChange is what one change may cost in a batch of its own: a
-// store takes up to MaxBatch per batch, and ZooKeeper a little more for
-// one record alone (store/zk); the engine learns the exact limit from the
-// store's ErrTooLarge.
-func maxOneChange(dst store.Store) int { return max(dst.MaxBatch(), 1<<20-4<<10) }
 
 // compareTarget reads the target's records under the names the plan
 // creates and decides for each: identical (left alone), differs (refused)

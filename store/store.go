@@ -203,9 +203,13 @@ type Store interface {
 	Apply(ctx context.Context, ops []Op) error
 	// Cost is what one change counts against MaxBatch.
 	Cost(op Op) int
-	// MaxBatch is the most that one Apply takes, counted by Cost; a single
-	// change above it is ErrTooLarge.
+	// MaxBatch is the most that one Apply of several changes takes,
+	// counted by Cost; a larger change goes in a batch of its own.
 	MaxBatch() int
+	// MaxChange is the largest change the store takes at all, counted by
+	// Cost (ZooKeeper: one request under jute.maxbuffer); a larger one is
+	// ErrTooLarge, and planners refuse it before writing anything.
+	MaxChange() int
 	// Lock claims the store for one writer until unlock is called or the
 	// process dies (a directory: flock on the directory; ZooKeeper: an
 	// ephemeral znode beside master_status). Another holder is ErrLocked.

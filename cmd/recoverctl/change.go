@@ -155,7 +155,23 @@ func (w *writeFlags) run(ctx context.Context, c *change, verbose bool, stdin io.
 		prompt := fmt.Sprintf("%s %s %s (what it holds archived first to %s)?", c.verb, changeCount(p), c.target, path)
 		return confirm(w.yes, w.stdinTerminal, prompt, stdin, stderr)
 	}
+	if fs := c.target.fs; fs != nil && fs.Missing() {
+		verb := "is created, parents included, as Spark's engine creates it"
+		if w.dryRun {
+			verb = "would be created, parents included, as Spark's engine creates it"
+		}
+		fmt.Fprintf(stderr, "recoverctl: %s does not exist: it %s\n", termText(fs.Dir()), verb)
+	}
 	p, res, err := r.Do(ctx)
+	if fs := c.target.fs; fs != nil {
+		if fs.Created() {
+			fmt.Fprintf(stderr, "recoverctl: created %s\n", termText(fs.Dir()))
+		}
+		if left := fs.Leftovers(); len(left) > 0 {
+			fmt.Fprintf(stderr, "recoverctl: removed %d temporary files that a killed recoverctl left in %s: %s\n",
+				len(left), termText(fs.Dir()), termText(strings.Join(left, ", ")))
+		}
+	}
 	return p, res, err
 }
 

@@ -23,6 +23,7 @@ func newRestoreCommand() *cobra.Command {
 		w        writeFlags
 		output   string
 		backupTo string
+		maxBytes int64
 	)
 	cmd := &cobra.Command{
 		Use:   "restore FILE",
@@ -60,7 +61,7 @@ records already written are identical and skipped.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runRestore(ctx, &sf, &w, args[0], format, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runRestore(ctx, &sf, &w, args[0], maxBytes, format, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	sf.register(cmd)
@@ -68,6 +69,7 @@ records already written are identical and skipped.`,
 	fl := cmd.Flags()
 	fl.StringVar(&backupTo, "backup-to", "", "the same as --backup-dir (its name before all writers shared the flag)")
 	_ = fl.MarkHidden("backup-to")
+	fl.Int64Var(&maxBytes, "max-bytes", migrate.DefaultMaxRestoreBytes, "refuse an archive whose records add up to more bytes than this (a hostile archive can expand a thousandfold)")
 	fl.StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
 	return cmd
 }
@@ -92,7 +94,7 @@ type restoreResult struct {
 	Seconds    float64            `json:"seconds"`
 }
 
-func runRestore(ctx context.Context, sf *storeFlags, w *writeFlags, archive string, format outputFormat, stdin io.Reader, stdout, stderr io.Writer) error {
+func runRestore(ctx context.Context, sf *storeFlags, w *writeFlags, archive string, maxBytes int64, format outputFormat, stdin io.Reader, stdout, stderr io.Writer) error {
 	start := time.Now()
 	a, err := backup.OpenFile(ctx, archive)
 	if err != nil {
@@ -108,7 +110,7 @@ func runRestore(ctx context.Context, sf *storeFlags, w *writeFlags, archive stri
 	c := &change{
 		target: st, guarded: []*openedStore{st}, holder: "recoverctl restore " + archive, verb: "Restore",
 		plan: func(ctx context.Context, progress plan.Progress) (*plan.Plan, plan.Source, error) {
-			p, src, err := migrate.PlanRestore(ctx, a, st.Store, w.overwrite, progress)
+			p, src, err := migrate.PlanRestore(ctx, a, st.Store, migrate.RestoreOptions{Overwrite: w.overwrite, MaxBytes: maxBytes}, progress)
 			if err != nil {
 				return nil, nil, err
 			}

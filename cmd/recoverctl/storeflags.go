@@ -37,6 +37,7 @@ type storeFlags struct {
 	multiRead bool
 	verbose   bool
 	flags     *pflag.FlagSet // where they were registered: to tell a given --timeout 0 from none
+	target    bool           // opened to be written: a directory may not exist yet
 }
 
 func (f *storeFlags) register(cmd *cobra.Command) {
@@ -80,6 +81,7 @@ func (f *storeFlags) openTarget(ctx context.Context, stderr io.Writer) (*openedS
 	if f.rdbDir != "" && f.fsDir == "" && f.zkServers == "" {
 		return openRocksDBTarget(f.rdbDir, f.codec)
 	}
+	f.target = true
 	st, err := f.open(ctx, stderr)
 	if err != nil {
 		return nil, err
@@ -174,7 +176,11 @@ func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, 
 		return openRocksDB(rdbDir, codecName, logf)
 	}
 	if fsDir != "" {
-		s, err := fs.Open(fsDir)
+		openFS := fs.Open
+		if f.target {
+			openFS = fs.OpenTarget
+		}
+		s, err := openFS(fsDir)
 		if errors.Is(err, fs.ErrRocksDB) {
 			return nil, usageError{fmt.Errorf("%w: read it with --rocksdb %s (rocksdb://%s as a store address)", err, fsDir, absPath(fsDir))}
 		}

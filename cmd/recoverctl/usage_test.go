@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -27,5 +28,51 @@ func TestBadUsageIsExit2(t *testing.T) {
 		if code != exitUsage {
 			t.Errorf("recoverctl %s: exit %d, want %d: %s", strings.Join(args, " "), code, exitUsage, stderr)
 		}
+	}
+}
+
+// TestMigrateIntoNewDirectory: a target directory that does not exist is
+// created (as Spark's engine creates its own) and said so; a dry run
+// creates nothing.
+func TestMigrateIntoNewDirectory(t *testing.T) {
+	src := "../../testdata/spark/3.5.8-2.12/filesystem/records"
+	dst := t.TempDir() + "/a/b/recovery"
+	if _, stderr, code := runCLI(t, "migrate", "--from", "fs://"+absTest(t, src), "--to", "fs://"+dst, "--dry-run"); code != exitOK || !strings.Contains(stderr, "would be created") {
+		t.Fatalf("dry run: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(dst); !os.IsNotExist(err) {
+		t.Fatal("a dry run created the target directory")
+	}
+	_, stderr, code := runCLI(t, "migrate", "--from", "fs://"+absTest(t, src), "--to", "fs://"+dst, "--yes")
+	if code != exitOK || !strings.Contains(stderr, "created") {
+		t.Fatalf("migrate into a new directory: exit %d: %s", code, stderr)
+	}
+	sameRecords(t, "migrated", readDirRecords(t, dst), readDirRecords(t, src))
+}
+
+// TestRestoreRefusesWhatExpandsTooFar: a small archive whose records
+// expand to more than --max-bytes (a zstd bomb) is refused before anything
+// is written; within the limit it restores.
+func TestRestoreRefusesWhatExpandsTooFar(t *testing.T) {
+	src := t.TempDir()
+	big := make([]byte, 8<<20)
+	copy(big, []byte{0xAC, 0xED, 0, 5})
+	if err := os.WriteFile(src+"/app_app-20261128043000-0000", big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := backupTo(t, "--fs", src, "--to", t.TempDir()+"/")
+	if fi, err := os.Stat(b.Archive); err != nil || fi.Size() > 64<<10 {
+		t.Fatalf("the archive of 8 MiB of zeros is not small: %v %d", err, fi.Size())
+	}
+	dst := t.TempDir()
+	_, stderr, code := runCLI(t, "restore", b.Archive, "--fs", dst, "--yes", "--max-bytes", "1000000")
+	if code == exitOK || !strings.Contains(stderr, "--max-bytes") {
+		t.Fatalf("restore over --max-bytes: exit %d: %s", code, stderr)
+	}
+	if got := readDirRecords(t, dst); len(got) != 0 {
+		t.Fatalf("a refused restore wrote %d records", len(got))
+	}
+	if _, stderr, code := runCLI(t, "restore", b.Archive, "--fs", dst, "--yes"); code != exitOK {
+		t.Fatalf("restore within the default limit: exit %d: %s", code, stderr)
 	}
 }

@@ -61,6 +61,8 @@ type Store struct {
 	mu        sync.Mutex
 	problems  []Problem
 	leftovers []string // temporary files of killed writers that Lock removed
+	created   bool     // Lock created the directory
+	target    bool     // OpenTarget of a directory that did not exist
 }
 
 // Open returns the store for dir, which must exist: a missing directory
@@ -68,11 +70,38 @@ type Store struct {
 // that (store.ErrUnavailable). A directory holding a RocksDB database is
 // refused with ErrRocksDB.
 func Open(dir string) (*Store, error) {
+	return open(dir, false)
+}
+
+// OpenTarget is Open for a store about to be written: a directory that
+// does not exist yet is a store with nothing in it,
+// which Lock creates, parents included, as Spark's engine creates its
+// recovery directory (Files.createDirectories, 0777 less the umask).
+// Created says whether it had to.
+func OpenTarget(dir string) (*Store, error) {
+	return open(dir, true)
+}
+
+// Missing reports whether the directory does not exist (yet): OpenTarget
+// of a new directory, before Lock.
+func (s *Store) Missing() bool {
+	_, err := os.Stat(s.dir)
+	return errors.Is(err, iofs.ErrNotExist)
+}
+
+// notYet reports whether the store is a target directory not created
+// yet: it holds nothing.
+func (s *Store) notYet() bool { return s.target && s.Missing() }
+
+func open(dir string, target bool) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("recovery directory %s: %w: %v", dir, store.ErrUnavailable, err)
 	}
 	fi, err := os.Stat(abs)
+	if target && errors.Is(err, iofs.ErrNotExist) {
+		return &Store{dir: abs, real: abs, owner: os.Getuid(), target: true}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("recovery directory %s: %w: %w", abs, store.ErrUnavailable, err)
 	}
@@ -173,6 +202,9 @@ const scanBatch = 256
 func (s *Store) ListProblems(ctx context.Context) ([]store.Entry, []Problem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
+	}
+	if s.notYet() {
+		return nil, nil, nil
 	}
 	names, err := readNames(s.dir)
 	if err != nil {

@@ -313,3 +313,34 @@ func TestSymlinksStayInside(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenTargetCreates: a target directory that does not exist is an
+// empty store until Lock creates it, parents included; Open still refuses
+// a missing directory.
+func TestOpenTargetCreates(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "recovery")
+	if _, err := fs.Open(dir); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Open of a missing directory: %v", err)
+	}
+	s, err := fs.OpenTarget(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es, err := s.List(t.Context()); err != nil || len(es) != 0 {
+		t.Fatalf("List of a target not created yet: %v %v", es, err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatal("OpenTarget created the directory before Lock")
+	}
+	unlock, err := s.Lock(t.Context(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() || !s.Created() {
+		t.Fatalf("Lock did not create the directory: %v", err)
+	}
+	if err := put(t.Context(), s, store.NewRecord("app_a", []byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+}

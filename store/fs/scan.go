@@ -22,6 +22,9 @@ func scanReaders() int { return min(16, max(4, 2*runtime.GOMAXPROCS(0))) }
 // fn with its error, like a name that is absent (store.ErrNotFound).
 func (s *Store) Scan(ctx context.Context, req store.ScanRequest, fn func(store.Record, error) error) error {
 	names := req.Names
+	if names == nil && s.notYet() {
+		return ctx.Err()
+	}
 	if names == nil {
 		all, err := readNames(s.dir)
 		if err != nil {

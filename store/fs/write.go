@@ -33,6 +33,10 @@ const fileCost = 4 << 10
 // Cost is what one change counts against MaxBatch.
 func (s *Store) Cost(op store.Op) int { return len(op.Record.Data) + len(op.Record.Name) + fileCost }
 
+// MaxChange is the largest record the directory takes: what Read reads
+// back (MaxRecordBytes), with its cost.
+func (s *Store) MaxChange() int { return MaxRecordBytes + fileCost + 255 }
+
 // MaxBatch is the most one Apply takes, counted by Cost.
 func (s *Store) MaxBatch() int { return maxBatchBytes }
 
@@ -64,6 +68,10 @@ func (s *Store) Apply(ctx context.Context, ops []store.Op) error {
 		p, err := s.path(op.Record.Name)
 		if err != nil {
 			return &store.OpError{Index: i, Name: op.Record.Name, Err: err}
+		}
+		if c := s.Cost(op); c > s.MaxChange() {
+			return &store.OpError{Index: i, Name: op.Record.Name,
+				Err: fmt.Errorf("%d bytes, more than a record file may hold (%d): %w", len(op.Record.Data), MaxRecordBytes, store.ErrTooLarge)}
 		}
 		paths[i] = p
 	}
@@ -270,6 +278,18 @@ func (s *Store) Lock(ctx context.Context, holder string) (func() error, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if s.Missing() {
+		if err := os.MkdirAll(s.dir, 0o777); err != nil {
+			return nil, fmt.Errorf("create recovery directory %s: %w", s.dir, err)
+		}
+		real, err := filepath.EvalSymlinks(s.dir)
+		if err != nil {
+			return nil, fmt.Errorf("create recovery directory %s: %w", s.dir, err)
+		}
+		s.mu.Lock()
+		s.created, s.real = true, real
+		s.mu.Unlock()
+	}
 	f, err := os.Open(s.dir)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", s.dir, err)
@@ -314,6 +334,14 @@ func (s *Store) removeLeftovers() {
 	s.mu.Lock()
 	s.leftovers = removed
 	s.mu.Unlock()
+}
+
+// Created reports whether Lock created the directory (OpenTarget of one
+// that did not exist).
+func (s *Store) Created() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.created
 }
 
 // Leftovers names the temporary files of killed writers that Lock removed.

@@ -312,6 +312,9 @@ func (t *Target) Cost(op store.Op) int { return len(op.Record.Name) + len(op.Rec
 // writes, so that every record it can write fits a batch of its own.
 func (t *Target) MaxBatch() int { return MaxKeySize + MaxValueSize + opCost }
 
+// MaxChange is the largest change this writer takes.
+func (t *Target) MaxChange() int { return MaxKeySize + MaxValueSize + opCost }
+
 // validName refuses names that no Spark Master writes and that other
 // stores cannot hold, so that a database never gets a record that cannot
 // be migrated out again.

@@ -533,6 +533,16 @@ func testScanMany(t *testing.T, s store.Store) {
 }
 
 func testTooLarge(t *testing.T, s store.Store) {
+	if s.MaxChange() < s.MaxBatch() {
+		t.Fatalf("MaxChange %d below MaxBatch %d", s.MaxChange(), s.MaxBatch())
+	}
+	over := store.Op{Kind: store.OpCreate, Record: store.NewRecord("app_over", make([]byte, s.MaxChange()+1))}
+	if err := s.Apply(t.Context(), []store.Op{over}); !errors.Is(err, store.ErrTooLarge) {
+		t.Fatalf("one change over MaxChange: %v, want ErrTooLarge", err)
+	}
+	if _, err := s.Read(t.Context(), "app_over"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a refused change was written: %v", err)
+	}
 	big := store.Op{Kind: store.OpCreate, Record: store.NewRecord("app_big", make([]byte, 2<<20+s.MaxBatch()))}
 	if s.Cost(big) <= s.MaxBatch() {
 		t.Fatalf("Cost %d of a record larger than MaxBatch %d", s.Cost(big), s.MaxBatch())

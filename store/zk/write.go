@@ -42,6 +42,9 @@ func (s *Store) Cost(op store.Op) int {
 // jute.maxbuffer with room for the multi and the lock's operation.
 const maxOneOp = ServerMaxRequestBytes - 4<<10
 
+// MaxChange is the largest change one request carries.
+func (s *Store) MaxChange() int { return maxOneOp }
+
 // MaxBatch is the most one Apply of several changes takes: one multi request below the
 // server's jute.maxbuffer, with room for the lock's own operation.
 func (s *Store) MaxBatch() int { return MaxBatchBytes }
