@@ -70,7 +70,6 @@ var (
 	ErrTruncated       = errors.New("archive truncated")
 	ErrChecksum        = errors.New("archive checksum mismatch")
 	ErrUnsupported     = errors.New("unsupported archive format version")
-	ErrConflict        = errors.New("destination record differs from archive")
 	ErrReadBack        = errors.New("read-back after restore does not match archive")
 	ErrArchiveExists   = errors.New("archive file already exists")
 	ErrArchiveModified = errors.New("archive changed since the restore plan was made")

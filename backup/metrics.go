@@ -32,36 +32,26 @@ func WriteMetrics(path string, info Info, sum Summary, finished time.Time) error
 	gauge("recoverctl_backup_archive_bytes", "Size of the last successful backup archive.",
 		strconv.FormatInt(sum.ArchiveBytes, 10))
 
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	// node_exporter runs as another user and must read the file.
+	f, err := createTemp(filepath.Dir(path), filepath.Base(path), 0o644)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
+	_, err = f.Write(b.Bytes())
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
 		return fmt.Errorf("metrics: %w", err)
 	}
-	// node_exporter runs as another user and must read the file.
-	if err := f.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	if _, err := f.Write(b.Bytes()); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
+	if err := publish(f.Name(), path, true); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("metrics: %w", err)
-	}
-	return syncDir(dir)
+	return nil
 }
 
 // quoteLabel quotes a label value as the exposition format wants.

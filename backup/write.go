@@ -507,20 +507,58 @@ func numberedName(first string, i int) string {
 	return strings.TrimSuffix(first, nameSuffix) + "-" + strconv.Itoa(i) + nameSuffix
 }
 
-// claim gives the verified temporary file tmp the name path: a hard link
-// fails on an existing name (a rename would replace it), then tmp goes.
-func claim(tmp, path string) error {
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("backup: %s: %w", path, ErrArchiveExists)
-		}
-		return fmt.Errorf("backup: name the archive %s (the archive directory's file system must support hard links): %w", path, err)
+// Every file this package writes (archives, the metrics file) is written
+// the one way: under a temporary name in its directory (createTemp),
+// fsynced, then given its name (publish) and the directory fsynced, so
+// that no reader ever sees half a file under the real name.
+
+// createTemp creates the temporary file for path's directory dir, named
+// after base, with mode.
+func createTemp(dir, base string, mode os.FileMode) (*os.File, error) {
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return nil, err
 	}
-	if err := os.Remove(tmp); err != nil {
-		return fmt.Errorf("backup: archive written to %s, but its temporary name %s stays: %w", path, tmp, err)
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
+}
+
+// publish gives the complete, closed temporary file tmp the name path.
+// Without replace it is a hard link, which fails on an existing name (a
+// rename would replace it; archives are never replaced), then tmp goes;
+// with replace, a rename (the metrics file is replaced each time).
+func publish(tmp, path string, replace bool) error {
+	if replace {
+		if err := os.Rename(tmp, path); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+	} else {
+		if err := os.Link(tmp, path); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("%s: %w", path, ErrArchiveExists)
+			}
+			return fmt.Errorf("name %s (the directory's file system must support hard links): %w", path, err)
+		}
+		if err := os.Remove(tmp); err != nil {
+			return fmt.Errorf("written to %s, but its temporary name %s stays: %w", path, tmp, err)
+		}
 	}
 	if err := syncDir(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("backup: fsync %s: %w", filepath.Dir(path), err)
+		return fmt.Errorf("fsync %s: %w", filepath.Dir(path), err)
+	}
+	return nil
+}
+
+// claim gives the verified temporary archive tmp the name path, never
+// replacing a file.
+func claim(tmp, path string) error {
+	if err := publish(tmp, path, false); err != nil {
+		return fmt.Errorf("backup: %w", err)
 	}
 	return nil
 }
@@ -530,7 +568,7 @@ func claim(tmp, path string) error {
 // and returns that name.
 func writeFile(ctx context.Context, src Source, dir, base string, info Info, progress Progress, hk *hooks,
 	name func(tmp string) (string, error)) (path string, sum Summary, err error) {
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := createTemp(dir, base, 0o600)
 	if err != nil {
 		return "", sum, fmt.Errorf("backup: %w", err)
 	}
@@ -544,9 +582,6 @@ func writeFile(ctx context.Context, src Source, dir, base string, info Info, pro
 			os.Remove(tmp)
 		}
 	}()
-	if err := f.Chmod(0o600); err != nil {
-		return "", sum, fmt.Errorf("backup: %w", err)
-	}
 	bw := bufio.NewWriterSize(f, 256<<10)
 	check := startCheck(ctx)
 	var w io.Writer = &tee{w: bw, check: check}
