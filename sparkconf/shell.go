@@ -451,33 +451,12 @@ func closingBacktick(b []byte, i int) int {
 
 // closingParen finds the ) that closes a $( opened before i, skipping quoted
 // text; it returns len(b) when there is none.
-func closingParen(b []byte, i int) int {
-	depth := 1
-	for i < len(b) {
-		switch b[i] {
-		case '\\':
-			i += 2
-			continue
-		case '\'':
-			i = indexByteFrom(b, '\'', i+1) + 1
-			continue
-		case '"':
-			i = closingDoubleQuote(b, i+1) + 1
-			continue
-		case '(':
-			depth++
-		case ')':
-			depth--
-			if depth == 0 {
-				return i
-			}
-		}
-		i++
-	}
-	return len(b)
-}
+func closingParen(b []byte, i int) int { return closing(b, i, '(', ')') }
 
-func closingBrace(b []byte, i int) int {
+// closingBrace finds the } that closes a ${ opened before i, likewise.
+func closingBrace(b []byte, i int) int { return closing(b, i, '{', '}') }
+
+func closing(b []byte, i int, open, close byte) int {
 	depth := 1
 	for i < len(b) {
 		switch b[i] {
@@ -490,9 +469,9 @@ func closingBrace(b []byte, i int) int {
 		case '"':
 			i = closingDoubleQuote(b, i+1) + 1
 			continue
-		case '{':
+		case open:
 			depth++
-		case '}':
+		case close:
 			depth--
 			if depth == 0 {
 				return i
