@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/recoverctl/recoverctl/internal/zktest"
 )
 
 // TestBadUsageIsExit2: missing arguments, invalid timeouts and malformed
@@ -74,5 +76,68 @@ func TestRestoreRefusesWhatExpandsTooFar(t *testing.T) {
 	}
 	if _, stderr, code := runCLI(t, "restore", b.Archive, "--fs", dst, "--yes"); code != exitOK {
 		t.Fatalf("restore within the default limit: exit %d: %s", code, stderr)
+	}
+}
+
+// TestTooLargeForZooKeeperIsPlanned: a record over ZooKeeper's request
+// limit is "too large" in the plan, before anything is written, not a
+// failure half-way with advice that a rerun resumes.
+func TestTooLargeForZooKeeperIsPlanned(t *testing.T) {
+	srv := zktest.Start(t)
+	src := t.TempDir()
+	big := make([]byte, 1100<<10)
+	copy(big, []byte{0xAC, 0xED, 0, 5})
+	for i := range big[4:] {
+		big[4+i] = byte(i * 7)
+	}
+	if err := os.WriteFile(src+"/app_app-20261128043000-0001", big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(src+"/app_app-20261128043000-0002", []byte{0xAC, 0xED, 0, 5, 1}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	to := "zk://" + srv.Addr() + "?dir=/big"
+	out, stderr, code := runCLI(t, "migrate", "--from", "fs://"+src, "--to", to, "--dry-run")
+	if code != exitOK || !strings.Contains(out, "too large") || !strings.Contains(out, "app_app-20261128043000-0001") {
+		t.Fatalf("dry run: exit %d\n%s%s", code, out, stderr)
+	}
+	_, stderr, code = runCLI(t, "migrate", "--from", "fs://"+src, "--to", to, "--yes")
+	if code == exitOK || !strings.Contains(stderr, "--skip-unconvertible") {
+		t.Fatalf("migrate with a record too large: exit %d: %s", code, stderr)
+	}
+	if got := readZKDir(t, srv.Addr(), "/big"); len(got) != 0 {
+		t.Fatalf("a refused plan wrote %d records", len(got))
+	}
+	if _, stderr, code = runCLI(t, "migrate", "--from", "fs://"+src, "--to", to, "--yes", "--skip-unconvertible"); code != exitOK {
+		t.Fatalf("--skip-unconvertible: exit %d: %s", code, stderr)
+	}
+	if got := readZKDir(t, srv.Addr(), "/big"); len(got) != 1 {
+		t.Fatalf("with --skip-unconvertible %d records written, want the small one", len(got))
+	}
+}
+
+// TestDefaultBackupDirectory: without --backup-dir a writer archives into
+// $XDG_STATE_HOME/recoverctl/backups, created 0700, never the current
+// directory.
+func TestDefaultBackupDirectory(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	cwd, _ := os.Getwd()
+	before, _ := os.ReadDir(cwd)
+	src := "../../testdata/spark/3.5.8-2.12/filesystem/records"
+	_, stderr, code := runCLI(t, "migrate", "--from", "fs://"+absTest(t, src), "--to", "fs://"+t.TempDir(), "--yes")
+	if code != exitOK {
+		t.Fatalf("migrate: exit %d: %s", code, stderr)
+	}
+	dir := state + "/recoverctl/backups"
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("%s: %v, mode %v; want a 0700 directory", dir, err, fi.Mode().Perm())
+	}
+	if archives, _ := os.ReadDir(dir); len(archives) != 1 {
+		t.Fatalf("%d archives in %s, want 1", len(archives), dir)
+	}
+	if after, _ := os.ReadDir(cwd); len(after) != len(before) {
+		t.Fatalf("the current directory gained %d entries", len(after)-len(before))
 	}
 }
