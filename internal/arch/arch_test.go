@@ -57,7 +57,7 @@ var concreteStores = []string{"store/fs", "store/zk", "store/rocksdb"}
 
 // features are the packages that do recoverctl's work, written against
 // the store interface.
-var features = []string{"plan", "migrate", "backup", "prune", "audit", "inventory", "livemaster", "sparkconf", "storeaddr"}
+var features = []string{"plan", "migrate", "backup", "prune", "audit", "diff", "inventory", "livemaster", "sparkconf", "storeaddr"}
 
 // forbidden says why from may not import to (a path inside the module),
 // or "" when it may.
