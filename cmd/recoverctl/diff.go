@@ -43,7 +43,8 @@ bytes, either that only the bytes differ (the same decoded content in
 another codec framing or with trailing padding) or which decoded fields
 differ, with both values, under the Master's /json names. Identical
 records are counted. Foreign entries are counted, not compared. Nothing is
-written.
+written. On a terminal the table fits its width (long values cut with …);
+-o wide, a pipe and -o json print every value whole.
 
 Use it after a migration (the source against the target), before a restore
 (the store against the archive: what the restore would change) or to
@@ -62,7 +63,7 @@ damaged.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&o.output, "output", "o", "table", "output format: table, json or yaml")
+	fl.StringVarP(&o.output, "output", "o", "table", "output format: table (fitted to a terminal's width), wide (every value whole), json or yaml")
 	fl.StringVar(&o.zkAuth, "zk-auth", "", "ZooKeeper digest credentials user:password for ZooKeeper sides (or $RECOVERCTL_ZK_AUTH)")
 	fl.DurationVar(&o.timeout, "timeout", 10*time.Second, "ZooKeeper connect and request timeout")
 	return cmd
@@ -102,7 +103,13 @@ func openSide(ctx context.Context, o *diffOptions, which, arg string, stderr io.
 }
 
 func runDiff(ctx context.Context, o *diffOptions, argA, argB string, stdout, stderr io.Writer) error {
-	format, err := parseOutput(o.output)
+	// wide is the table with every value whole, on a terminal too.
+	wide := strings.EqualFold(o.output, "wide")
+	output := o.output
+	if wide {
+		output = string(outputTable)
+	}
+	format, err := parseOutput(output)
 	if err != nil {
 		return err
 	}
@@ -121,6 +128,9 @@ func runDiff(ctx context.Context, o *diffOptions, argA, argB string, stdout, std
 		return err
 	}
 	if format == outputTable {
+		if wide {
+			stdout = widthWriter{Writer: stdout}
+		}
 		err = writeDiffText(stdout, res)
 	} else {
 		err = writeData(stdout, format, res)

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/recoverctl/recoverctl/diff"
 	"github.com/recoverctl/recoverctl/internal/zktest"
@@ -193,5 +195,25 @@ func TestDiffRocksDB(t *testing.T) {
 	}
 	if res.Identical != len(recs)-1 || len(res.Differ) != 1 || res.Differ[0].Name != name || !res.Differ[0].BytesOnly {
 		t.Fatalf("%+v", res)
+	}
+}
+
+// TestDiffWide prints every value whole with -o wide, and the table
+// fitted to a narrow terminal otherwise.
+func TestDiffWide(t *testing.T) {
+	a, b := diffSides(t)
+	dirA, dirB := writeRecordDir(t, a), writeRecordDir(t, b)
+	o := &diffOptions{output: "wide", timeout: 10 * time.Second}
+	var wide, narrow, stderr bytes.Buffer
+	if err := runDiff(context.Background(), o, "fs://"+dirA, "fs://"+dirB, widthWriter{Writer: &wide, cols: 60}, &stderr); exitCode(err) != exitDiffers {
+		t.Fatalf("%v", err)
+	}
+	o.output = "table"
+	if err := runDiff(context.Background(), o, "fs://"+dirA, "fs://"+dirB, widthWriter{Writer: &narrow, cols: 60}, &stderr); exitCode(err) != exitDiffers {
+		t.Fatalf("%v", err)
+	}
+	worker := sortedNames(a, store.KindWorker)[0]
+	if !strings.Contains(wide.String(), worker) || strings.Contains(narrow.String(), worker) || !strings.Contains(narrow.String(), "…") {
+		t.Errorf("wide:\n%s\nnarrow:\n%s", wide.String(), narrow.String())
 	}
 }

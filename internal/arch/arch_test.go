@@ -98,7 +98,7 @@ var thirdParty = map[string][]string{
 	"github.com/zeebo/xxh3":             {"store/rocksdb"},
 	"github.com/cespare/xxhash":         {"store/rocksdb"},
 	"golang.org/x/sync":                 {"store/zk", "bench"},
-	"golang.org/x/sys":                  {"store/fs", "store/rocksdb"},
+	"golang.org/x/sys":                  {"store/fs", "store/rocksdb", "cmd"},
 	"unsafe":                            {},
 }
 
