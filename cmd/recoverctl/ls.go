@@ -32,7 +32,11 @@ is 3. With -o json the output uses the field names and top-level keys of a
 live Master's /json (workers, activeapps, activedrivers), so scripts written
 for a live Master work on a dead one. The output is sorted, so -o json keeps
 the encoded records in an unlinked temporary file (in $TMPDIR, about the
-size of the output) rather than in memory until the last one is read.`,
+size of the output) rather than in memory until the last one is read.
+
+On a terminal the table fits its width: the widest columns are shortened
+and their values cut with an ellipsis (…). On a pipe or in a file every
+value prints whole; -o wide prints them whole on a terminal too.`,
 		Example: `  recoverctl ls --fs /var/spark/recovery
   recoverctl ls apps --zk zk1:2181,zk2:2181 --zk-dir /spark -o json
   recoverctl ls workers worker-2026 --spark-conf /opt/spark/conf
@@ -42,7 +46,7 @@ size of the output) rather than in memory until the last one is read.`,
 		},
 	}
 	o.store.register(cmd)
-	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table, json or yaml")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table (fitted to a terminal's width, long values cut with …), wide (every value whole), json or yaml")
 	return cmd
 }
 
@@ -80,7 +84,13 @@ func parseSelection(args []string) (func(store.Entry) bool, error) {
 }
 
 func runLs(ctx context.Context, o *lsOptions, args []string, stdout, stderr io.Writer) error {
-	format, err := parseOutput(o.output)
+	// wide is the table with every value whole, on a terminal too.
+	wide := strings.EqualFold(o.output, "wide")
+	output := o.output
+	if wide {
+		output = string(outputTable)
+	}
+	format, err := parseOutput(output)
 	if err != nil {
 		return err
 	}
@@ -101,6 +111,9 @@ func runLs(ctx context.Context, o *lsOptions, args []string, stdout, stderr io.W
 	defer inv.Close()
 	switch format {
 	case outputTable:
+		if wide {
+			stdout = widthWriter{Writer: stdout}
+		}
 		writeTables(stdout, inv, o.now())
 	case outputJSON:
 		if err := writeViewJSON(stdout, inv); err != nil {

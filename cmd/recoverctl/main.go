@@ -27,6 +27,7 @@ const (
 	exitDamaged     = 5 // an archive is damaged, truncated or not an archive (verify, restore)
 	exitRefused     = 6 // refused to write: a live Master holds the store, another recoverctl holds its lock, or records differ
 	exitFindings    = 7 // audit flagged something (gadget or foreign classes, open ACLs, upgrade breakage)
+	exitDiffers     = 8 // diff found records that differ or exist on one side only
 )
 
 func main() {
@@ -67,7 +68,8 @@ const exitCodesHelp = `Exit codes, the same for every command:
   6  refused to write: a live Master holds the store (--force overrides),
      another recoverctl is writing to it, or records differ (--overwrite)
   7  audit flagged something: gadget or foreign classes, open ACLs or
-     modes, duplicates, records a --target-spark Master would drop`
+     modes, duplicates, records a --target-spark Master would drop
+  8  diff found records that differ or exist on one side only`
 
 // exactArgs is cobra.ExactArgs whose complaint is a usage error (exit 2)
 // saying what is missing.
@@ -106,7 +108,10 @@ func exitCode(err error) int {
 	var ue usageError
 	var pe partialError
 	var fe findingsError
+	var de diffError
 	switch {
+	case errors.As(err, &de):
+		return exitDiffers
 	case errors.As(err, &fe):
 		return exitFindings
 	case errors.As(err, &ue):

@@ -45,6 +45,7 @@ on the command line wins over the environment, and one of --fs, --zk and
 		newAuditCommand(),
 		newMigrateCommand(),
 		newPruneCommand(),
+		newDiffCommand(),
 		newVersionCommand(),
 	)
 	addReleaseCommands(root)

@@ -57,7 +57,7 @@ var concreteStores = []string{"store/fs", "store/zk", "store/rocksdb"}
 
 // features are the packages that do recoverctl's work, written against
 // the store interface.
-var features = []string{"plan", "migrate", "backup", "prune", "audit", "inventory", "livemaster", "sparkconf", "regularfile"}
+var features = []string{"plan", "migrate", "backup", "prune", "audit", "diff", "inventory", "livemaster", "sparkconf", "regularfile"}
 
 // forbidden says why from may not import to (a path inside the module),
 // or "" when it may.
@@ -101,7 +101,7 @@ var thirdParty = map[string][]string{
 	"github.com/zeebo/xxh3":             {"store/rocksdb"},
 	"github.com/cespare/xxhash":         {"store/rocksdb"},
 	"golang.org/x/sync":                 {"store/zk", "bench"},
-	"golang.org/x/sys":                  {"store/fs", "store/rocksdb"},
+	"golang.org/x/sys":                  {"store/fs", "store/rocksdb", "cmd"},
 	"unsafe":                            {},
 }
 
