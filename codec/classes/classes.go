@@ -56,7 +56,8 @@ type Options struct {
 	// Target, when set, predicts what a Master of that release does with
 	// the record (the Prediction and, when it fails, a CheckUpgrade finding).
 	Target *Table
-	// Engine is "zookeeper" or "filesystem": what a failed read costs.
+	// Engine is "zookeeper", "filesystem" or "rocksdb": what a failed read
+	// costs (EngineOf).
 	Engine string
 	// Codec forces the compression codec, as codec.Options.Codec.
 	Codec string
@@ -77,6 +78,7 @@ type Result struct {
 // its bytes as stored (compression envelopes are removed first).
 func Record(name string, data []byte, opts Options) Result {
 	res := Result{Record: name, Findings: []Finding{}, Classes: []string{}}
+	raw := data
 	add := func(f Finding) {
 		f.Record = name
 		res.Findings = append(res.Findings, f)
@@ -154,10 +156,15 @@ func Record(name string, data []byte, opts Options) Result {
 	}
 	if opts.Target != nil {
 		p := Predict(name, s, opts.Target, opts.Engine)
+		if u.Codec != envelope.FormUnknown {
+			if q, ok := PredictCompressed(name, raw, opts.Target, opts.Engine); ok {
+				p = q
+			}
+		}
 		res.Prediction = &p
 		if p.Verdict != VerdictOK && p.Verdict != VerdictUnknown {
 			add(Finding{Check: CheckUpgrade, Severity: SeverityHigh, Class: p.Class,
-				Detail: fmt.Sprintf("a Spark %s Master: %s (%s: %s)", p.Target, p.Verdict, p.Exception, p.Reason)})
+				Detail: fmt.Sprintf("a Spark %s Master: %s (%s: %s)", p.Target, verdictWords(p), p.Exception, p.Reason)})
 		}
 	}
 	return res
@@ -253,4 +260,11 @@ func Sorted(fs []Finding) []Finding {
 		return strings.Compare(a.Class, b.Class)
 	})
 	return out
+}
+
+func verdictWords(p Prediction) string {
+	if p.Effect != "" {
+		return p.Verdict + ", " + p.Effect
+	}
+	return p.Verdict
 }

@@ -1,0 +1,134 @@
+package classes
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/recoverctl/recoverctl/store"
+)
+
+// What a recovering Master's persistence engine does with a record it
+// cannot deserialize. Read from each release's own engine (the bytecode of
+// ZooKeeperPersistenceEngine, FileSystemPersistenceEngine and
+// RocksDBPersistenceEngine in spark-core of every release 2.4.0..4.3.0):
+//
+//   - ZOOKEEPER, every release: read catches the exception, logs
+//     "Exception while reading persisted file, deleting" and deletes the
+//     znode; the rest is recovered. From 4.3.0, records rejected by
+//     spark.deploy.recoverySerializationFilter are skipped ("Skipping
+//     persisted file ..., rejected by the recovery serialization filter").
+//   - FILESYSTEM before 4.3.0: deserializeFromFile throws out of read, the
+//     Master's recovery stops and it never leaves STANDBY. 4.3.0 catches
+//     it, logs "Exception while reading persisted file ...", renames the
+//     file to corrupted_<name> and recovers the rest.
+//   - ROCKSDB, from 4.0.0 (the engine does not exist before): read has no
+//     catch around deserialize, so recovery stops as FILESYSTEM's did.
+const (
+	OnUnreadableDelete     = "delete"     // the record is deleted, the rest recovered
+	OnUnreadableStop       = "stop"       // recovery throws: the Master stays in STANDBY
+	OnUnreadableQuarantine = "quarantine" // renamed to corrupted_<name>, the rest recovered
+)
+
+// Engine is a release's persistence engine, as far as an upgrade cares.
+type Engine struct {
+	Name string // "zookeeper", "filesystem", "rocksdb"
+	// OnUnreadable is one of the OnUnreadable constants ("" when the
+	// release has no such engine).
+	OnUnreadable string
+	// Filter: spark.deploy.recoverySerializationFilter exists (ZooKeeper).
+	Filter bool
+}
+
+// engineSince lists, per engine, the first release of each behaviour,
+// oldest first.
+var engineSince = map[string][]struct {
+	since  string
+	engine Engine
+}{
+	"zookeeper": {
+		{"2.4.0", Engine{Name: "zookeeper", OnUnreadable: OnUnreadableDelete}},
+		{"4.3.0", Engine{Name: "zookeeper", OnUnreadable: OnUnreadableDelete, Filter: true}},
+	},
+	"filesystem": {
+		{"2.4.0", Engine{Name: "filesystem", OnUnreadable: OnUnreadableStop}},
+		{"4.3.0", Engine{Name: "filesystem", OnUnreadable: OnUnreadableQuarantine}},
+	},
+	"rocksdb": {
+		{"4.0.0", Engine{Name: "rocksdb", OnUnreadable: OnUnreadableStop}},
+	},
+}
+
+// EngineOf returns what engine ("zookeeper", "filesystem", "rocksdb", or
+// their short forms zk and fs) of Spark release spark ("4.3.0") does with
+// a record it cannot read. ok is false for an unknown engine or a release
+// that predates it.
+func EngineOf(spark, engine string) (e Engine, ok bool) {
+	name := strings.ToLower(engine)
+	switch name {
+	case "zk":
+		name = "zookeeper"
+	case "fs":
+		name = "filesystem"
+	}
+	for _, s := range engineSince[name] {
+		if compareRelease(spark, s.since) >= 0 {
+			e, ok = s.engine, true
+		}
+	}
+	return e, ok
+}
+
+// Effect words what the Master does with an unreadable record named name.
+func (e Engine) Effect(name string) string {
+	switch e.OnUnreadable {
+	case OnUnreadableDelete:
+		return "deleted"
+	case OnUnreadableStop:
+		return "Master will not become ALIVE"
+	case OnUnreadableQuarantine:
+		return "quarantined as " + QuarantinePrefix + name
+	}
+	return ""
+}
+
+// QuarantinePrefix starts the name a 4.3 FILESYSTEM Master gives a record
+// it could not read.
+const QuarantinePrefix = "corrupted_"
+
+// compareRelease orders "X.Y.Z" releases numerically (a Scala suffix is
+// ignored); a part that is no number counts as 0.
+func compareRelease(a, b string) int {
+	a, _, _ = strings.Cut(a, "-")
+	b, _, _ = strings.Cut(b, "-")
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) || i < len(pb); i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// Quarantined reports whether an entry name is a record a 4.3 FILESYSTEM
+// Master renamed after failing to read it (corrupted_app_..., ...), and
+// the record's own name.
+func Quarantined(name string) (record string, ok bool) {
+	rest, found := strings.CutPrefix(name, QuarantinePrefix)
+	if !found {
+		return "", false
+	}
+	if k, _ := store.ParseName(rest); k == store.KindForeign {
+		return "", false
+	}
+	return rest, true
+}
