@@ -106,8 +106,9 @@ func exitCode(err error) int {
 	var ue usageError
 	var pe partialError
 	var fe findingsError
+	var tr targetRefusal
 	switch {
-	case errors.As(err, &fe):
+	case errors.As(err, &fe), errors.As(err, &tr):
 		return exitFindings
 	case errors.As(err, &ue):
 		return exitUsage
