@@ -47,6 +47,7 @@ func TestAuditPredictsUpgrade(t *testing.T) {
 type prediction struct {
 	Record    string `json:"record"`
 	Verdict   string `json:"verdict"`
+	Effect    string `json:"effect"`
 	Class     string `json:"class"`
 	Exception string `json:"exception"`
 	Reason    string `json:"reason"`
