@@ -37,6 +37,14 @@ func TestUpgradePairs(t *testing.T) {
 			auditDirectory(t, bin, home, "3.5.8-2.12", []string{capture("2.4.8-2.12"), capture("3.5.8-2.12")})
 		})
 	})
+	// A 4.0 directory compressed with lz4, back to 3.5 (no codec): the
+	// Master stops on the codec's magic bytes, before any class.
+	t.Run("4.0-lz4-to-3.5-filesystem", func(t *testing.T) {
+		home := sparktest.Prepare(t, "3.5.8", "2.12")
+		auditRecordDirs(t, bin, home, "3.5.8-2.12", []string{
+			filepath.Join(capture("4.0.5-2.13"), "filesystem-lz4", "records"),
+			filepath.Join(capture("3.5.8-2.12"), "filesystem", "records")})
+	})
 	t.Run("4.0-to-4.3-filesystem", func(t *testing.T) {
 		home := sparktest.Prepare(t, "4.3.0", "2.13")
 		auditQuarantine(t, bin, home, "4.3.0-2.13", []string{capture("4.0.5-2.13"), capture("4.3.0-2.13")})
