@@ -32,9 +32,13 @@ should not deserialize: classes of known gadget chains, classes Spark does not
 persist (--allow extends the list, JEP-290 filter syntax), several contents or
 trailing bytes in a stream, records whose name does not match the id inside,
 duplicate worker records, and who may write the store (ZooKeeper ACLs, directory
-and file modes). With --target-spark it predicts, record by record, whether a
-Master of that release reads it (ok), deletes it (dropped, ZOOKEEPER) or stops
-on it (fails, FILESYSTEM).
+and file modes). With --target-spark it predicts, record by record, what a
+Master of that release does, as that release's engine does it: reads it (ok),
+deletes it (dropped, ZOOKEEPER), stops on it and stays in STANDBY (fails,
+FILESYSTEM before 4.3 and ROCKSDB), or renames it to corrupted_<name> and
+recovers the rest (quarantined, FILESYSTEM from 4.3). Records failing for one
+reason are listed together, and a paragraph says what survives and how to
+prepare the store. corrupted_<record> files are reported as Spark's quarantine.
 
 It exits 7 when anything is flagged, 0 when the store is clean.`,
 		Args: cobra.NoArgs,

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -76,4 +78,40 @@ func dirNames(t *testing.T, dir string) []string {
 		out = append(out, e.Name())
 	}
 	return out
+}
+
+// status counts a 4.3 Master's corrupted_<record> files apart from
+// foreign entries; a corrupted_ file naming no record stays foreign.
+func TestStatusQuarantined(t *testing.T) {
+	dir := t.TempDir()
+	src := "../../testdata/spark/4.3.0-2.13/filesystem/records"
+	for _, n := range dirNames(t, src) {
+		b, err := os.ReadFile(filepath.Join(src, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, n), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"corrupted_app_app-20261128050320-0000", "corrupted_notes"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, stderr, code := runCLI(t, "status", "--fs", dir, "-o", "json")
+	if code != exitOK {
+		t.Fatalf("status: exit %d\n%s", code, stderr)
+	}
+	var rep struct{ Foreign, Quarantined []string }
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rep.Quarantined, []string{"corrupted_app_app-20261128050320-0000"}) || !slices.Equal(rep.Foreign, []string{"corrupted_notes"}) {
+		t.Errorf("quarantined %v, foreign %v", rep.Quarantined, rep.Foreign)
+	}
+	out, _, _ = runCLI(t, "status", "--fs", dir)
+	if !strings.Contains(out, "quarantined:  1") {
+		t.Errorf("status table:\n%s", out)
+	}
 }
