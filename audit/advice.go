@@ -61,7 +61,7 @@ func Advice(target, store string, preds []classes.Prediction) string {
 		return ""
 	}
 	var ok, bad, unknown []string
-	verdict := ""
+	byVerdict := map[string]int{}
 	for _, p := range preds {
 		switch p.Verdict {
 		case classes.VerdictOK:
@@ -70,7 +70,7 @@ func Advice(target, store string, preds []classes.Prediction) string {
 			unknown = append(unknown, p.Record)
 		default:
 			bad = append(bad, p.Record)
-			verdict = p.Verdict
+			byVerdict[p.Verdict]++
 		}
 	}
 	var b strings.Builder
@@ -83,16 +83,26 @@ func Advice(target, store string, preds []classes.Prediction) string {
 		return b.String()
 	}
 	fmt.Fprintf(&b, "%d of %d records survive the move to Spark %s. ", len(ok), len(preds), target)
-	switch verdict {
-	case classes.VerdictDropped:
-		fmt.Fprintf(&b, "Its Master deletes the other %d when it recovers, and the apps, drivers and workers they describe are forgotten. ", len(bad))
-	case classes.VerdictQuarantined:
-		fmt.Fprintf(&b, "Its Master renames the other %d to %s<name>, never reads them again, and recovers the rest. ", len(bad), classes.QuarantinePrefix)
-	case classes.VerdictFails:
-		fmt.Fprintf(&b, "Its Master stops on the first of the other %d it reads and stays in STANDBY: it will not become ALIVE until they are gone. ", len(bad))
-	default:
-		fmt.Fprintf(&b, "Its Master cannot read the other %d. ", len(bad))
+	var what []string
+	for _, v := range []string{classes.VerdictDropped, classes.VerdictSkipped, classes.VerdictQuarantined, classes.VerdictFails, classes.VerdictBroken} {
+		n := byVerdict[v]
+		if n == 0 {
+			continue
+		}
+		switch v {
+		case classes.VerdictDropped:
+			what = append(what, fmt.Sprintf("deletes %d when it recovers (the apps, drivers and workers they describe are forgotten)", n))
+		case classes.VerdictSkipped:
+			what = append(what, fmt.Sprintf("skips %d its recovery filter rejects, leaving them in place unrecovered", n))
+		case classes.VerdictQuarantined:
+			what = append(what, fmt.Sprintf("renames %d to %s<name> and never reads them again", n, classes.QuarantinePrefix))
+		case classes.VerdictFails:
+			what = append(what, fmt.Sprintf("stops on the first of %d it reads and stays in STANDBY: it will not become ALIVE until they are gone", n))
+		default:
+			what = append(what, fmt.Sprintf("cannot read %d", n))
+		}
 	}
+	fmt.Fprintf(&b, "Its Master %s. ", strings.Join(what, "; "))
 	ids := make([]string, len(bad))
 	for i, n := range bad {
 		ids[i] = "--id " + n

@@ -40,7 +40,7 @@ func TestGroupsAdviceQuarantine(t *testing.T) {
 	}
 	for target, want := range map[string]string{
 		"4.0.5": "stays in STANDBY",
-		"4.3.0": "renames the other 5 to corrupted_<name>",
+		"4.3.0": "renames 5 to corrupted_<name>",
 	} {
 		tb, _, err := classes.TableFor(target)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/recoverctl/recoverctl/codec"
 	"github.com/recoverctl/recoverctl/codec/envelope"
@@ -56,6 +57,10 @@ type Options struct {
 	// Target, when set, predicts what a Master of that release does with
 	// the record (the Prediction and, when it fails, a CheckUpgrade finding).
 	Target *Table
+	// RecoveryFilter is the target Master's
+	// spark.deploy.recoverySerializationFilter (nil: its default), applied
+	// where the target's engine has one (ZOOKEEPER from 4.3).
+	RecoveryFilter *Filter
 	// Engine is "zookeeper", "filesystem" or "rocksdb": what a failed read
 	// costs (EngineOf).
 	Engine string
@@ -159,6 +164,14 @@ func Record(name string, data []byte, opts Options) Result {
 		if u.Codec != envelope.FormUnknown {
 			if q, ok := PredictCompressed(name, raw, opts.Target, opts.Engine); ok {
 				p = q
+			}
+		} else if e, _ := EngineOf(opts.Target.Spark, opts.Engine); e.Filter {
+			f := opts.RecoveryFilter
+			if f == nil {
+				f = defaultRecoveryFilter()
+			}
+			if f != nil {
+				filterRejects(&p, s, f)
 			}
 		}
 		res.Prediction = &p
@@ -268,3 +281,11 @@ func verdictWords(p Prediction) string {
 	}
 	return p.Verdict
 }
+
+var defaultRecoveryFilter = sync.OnceValue(func() *Filter {
+	f, err := ParseFilter(DefaultRecoveryFilter)
+	if err != nil {
+		return nil // a constant: TestRecoveryFilter parses it
+	}
+	return f
+})

@@ -129,8 +129,11 @@ const (
 	// VerdictQuarantined: FILESYSTEM from 4.3: the file is renamed to
 	// corrupted_<name> and the rest recovered.
 	VerdictQuarantined = "quarantined"
-	VerdictBroken      = "incompatible"
-	VerdictUnknown     = "unknown" // the record names classes the table does not know
+	// VerdictSkipped: ZOOKEEPER from 4.3: a class the recovery filter
+	// rejects; the znode is left as it is and not recovered.
+	VerdictSkipped = "skipped"
+	VerdictBroken  = "incompatible"
+	VerdictUnknown = "unknown" // the record names classes the table does not know
 )
 
 // Problem is one reason a record would not deserialize.

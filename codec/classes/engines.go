@@ -132,3 +132,37 @@ func Quarantined(name string) (record string, ok bool) {
 	}
 	return rest, true
 }
+
+// DefaultRecoveryFilter is spark.deploy.recoverySerializationFilter's
+// default in 4.3.0 (internal/config/Deploy): JDK, Scala and Spark classes.
+const DefaultRecoveryFilter = "java.**;scala.**;org.apache.spark.**;!*"
+
+// filterRejects applies a 4.3 ZooKeeper engine's recovery filter to a
+// record Predict judged: ObjectInputStream calls the filter on each class
+// as its descriptor is read, before the serialVersionUID check, so a
+// rejected class named before (or at) the first descriptor failure wins,
+// and the engine skips the znode instead of deleting it. Failures found
+// later (ClassCastException when fields are set, a class not found)
+// come after every descriptor of the record.
+func filterRejects(p *Prediction, s *Stream, f *Filter) {
+	failAt := len(s.Classes)
+	if p.Verdict != VerdictOK && p.Verdict != VerdictUnknown && p.Exception == "java.io.InvalidClassException" {
+		for i, c := range s.Classes {
+			if c.Name == p.Class {
+				failAt = i
+				break
+			}
+		}
+	}
+	for i, c := range s.Classes {
+		if i > failAt {
+			return
+		}
+		if st, why := f.CheckWhy(c.Name); st == Rejected {
+			p.Verdict, p.Class, p.Exception = VerdictSkipped, c.Name, "java.io.InvalidClassException"
+			p.Reason = "filter status: REJECTED"
+			p.Effect = "skipped, not deleted (rejected by spark.deploy.recoverySerializationFilter " + why + ")"
+			return
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package classes
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -57,5 +60,42 @@ func TestPredictCompressed(t *testing.T) {
 	}
 	if _, ok := PredictCompressed("app_a", raw, release(t, "4.0.5"), "filesystem"); ok {
 		t.Error("4.0.5 reads compressed records")
+	}
+}
+
+// A 4.3 ZooKeeper Master skips, without deleting, a record naming a class
+// its recovery filter rejects, even one it could otherwise read; a 4.2
+// Master, which has no filter, reads it. Another release's own records
+// name JDK, Scala and Spark classes only: the default filter passes them,
+// and their serialVersionUID failures still delete them.
+func TestRecoveryFilter(t *testing.T) {
+	if f := defaultRecoveryFilter(); f == nil || f.String() != DefaultRecoveryFilter {
+		t.Fatalf("default filter %v", f)
+	}
+	t43, t42 := release(t, "4.3.0"), release(t, "4.2.0")
+	data := chain("com.example.Custom", "java.util.ArrayList")
+	p := Record("app_x", data, Options{Target: t43, Engine: "zookeeper"}).Prediction
+	if p.Verdict != VerdictSkipped || p.Class != "com.example.Custom" || !strings.Contains(p.Effect, "!*") {
+		t.Errorf("4.3.0: %+v", p)
+	}
+	if p := Record("app_x", data, Options{Target: t43, Engine: "filesystem"}).Prediction; p.Verdict == VerdictSkipped {
+		t.Errorf("4.3.0 filesystem has no filter: %+v", p)
+	}
+	if p := Record("app_x", data, Options{Target: t42, Engine: "zookeeper"}).Prediction; p.Verdict == VerdictSkipped {
+		t.Errorf("4.2.0: %+v", p)
+	}
+	// A descriptor that fails before the rejected class is read decides.
+	if p := Record("app_x", chain("java.util.ArrayList", "com.example.Custom"), Options{Target: t43, Engine: "zookeeper"}).Prediction; p.Verdict != VerdictDropped || p.Class != "java.util.ArrayList" {
+		t.Errorf("failure before the rejected class: %+v", p)
+	}
+	open, _ := ParseFilter("*")
+	if p := Record("app_x", data, Options{Target: t43, Engine: "zookeeper", RecoveryFilter: open}).Prediction; p.Verdict == VerdictSkipped {
+		t.Errorf("filter '*': %+v", p)
+	}
+	for _, f := range captures(t)["3.5.8-2.12"] {
+		b, _ := os.ReadFile(f)
+		if p := Record(filepath.Base(f), b, Options{Target: t43, Engine: "zookeeper"}).Prediction; p.Verdict != VerdictDropped {
+			t.Errorf("%s: %+v", f, p)
+		}
 	}
 }
