@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/recoverctl/recoverctl/internal/sparktest"
+	at "github.com/recoverctl/recoverctl/internal/streamtest"
 )
 
 // TestUpgradePairs (issue 16): for upgrades that cross a real
@@ -45,9 +46,20 @@ func TestUpgradePairs(t *testing.T) {
 			filepath.Join(capture("4.0.5-2.13"), "filesystem-lz4", "records"),
 			filepath.Join(capture("3.5.8-2.12"), "filesystem", "records")})
 	})
-	t.Run("4.0-to-4.3-filesystem", func(t *testing.T) {
+	t.Run("4.0-to-4.3", func(t *testing.T) {
 		home := sparktest.Prepare(t, "4.3.0", "2.13")
-		auditQuarantine(t, bin, home, "4.3.0-2.13", []string{capture("4.0.5-2.13"), capture("4.3.0-2.13")})
+		t.Run("filesystem", func(t *testing.T) {
+			auditQuarantine(t, bin, home, "4.3.0-2.13", []string{capture("4.0.5-2.13"), capture("4.3.0-2.13")})
+		})
+		// The 4.0 znodes are deleted; one naming a class on the class path
+		// (commons-collections4) outside the default recovery filter is
+		// skipped and left in place.
+		t.Run("zookeeper", func(t *testing.T) {
+			w := at.New()
+			at.Obj(at.Holder("org.apache.commons.collections4.comparators.TransformingComparator"), at.Nul())(w)
+			auditZooKeeper(t, bin, home, "4.3.0-2.13", []string{capture("4.0.5-2.13"), capture("4.3.0-2.13")},
+				map[string][]byte{"app_app-20261204000000-0099": w.Bytes()})
+		})
 	})
 }
 

@@ -171,7 +171,7 @@ func Record(name string, data []byte, opts Options) Result {
 				f = defaultRecoveryFilter()
 			}
 			if f != nil {
-				filterRejects(&p, s, f)
+				filterRejects(&p, s, opts.Target, f)
 			}
 		}
 		res.Prediction = &p

@@ -143,8 +143,11 @@ const DefaultRecoveryFilter = "java.**;scala.**;org.apache.spark.**;!*"
 // rejected class named before (or at) the first descriptor failure wins,
 // and the engine skips the znode instead of deleting it. Failures found
 // later (ClassCastException when fields are set, a class not found)
-// come after every descriptor of the record.
-func filterRejects(p *Prediction, s *Stream, f *Filter) {
+// come after every descriptor of the record. The filter only sees classes
+// that resolve: one not on the target's class path passes it as
+// undecided (ObjectInputFilter.Config's pattern filter) and fails later
+// with ClassNotFoundException, which deletes the znode.
+func filterRejects(p *Prediction, s *Stream, t *Table, f *Filter) {
 	failAt := len(s.Classes)
 	if p.Verdict != VerdictOK && p.Verdict != VerdictUnknown && p.Exception == "java.io.InvalidClassException" {
 		for i, c := range s.Classes {
@@ -158,6 +161,9 @@ func filterRejects(p *Prediction, s *Stream, f *Filter) {
 		if i > failAt {
 			return
 		}
+		if !onClassPath(t, c.Name) {
+			continue
+		}
 		if st, why := f.CheckWhy(c.Name); st == Rejected {
 			p.Verdict, p.Class, p.Exception = VerdictSkipped, c.Name, "java.io.InvalidClassException"
 			p.Reason = "filter status: REJECTED"
@@ -165,4 +171,20 @@ func filterRejects(p *Prediction, s *Stream, f *Filter) {
 			return
 		}
 	}
+}
+
+// onClassPath: the class (an array's element class) is in the target's
+// table or a probe found it on its class path.
+func onClassPath(t *Table, name string) bool {
+	if strings.HasPrefix(name, "[") {
+		name = baseClass(name)
+		if name == "" {
+			return false
+		}
+	}
+	if c, _ := t.Lookup(name); c != nil {
+		return true
+	}
+	present, known := t.Present(name)
+	return present && known
 }
