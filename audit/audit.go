@@ -28,6 +28,7 @@ const (
 	CheckWritableDir   = "writable-dir"     // recovery directory writable by group or others
 	CheckWritableFile  = "writable-file"    // record file writable by group or others
 	CheckForeignEntry  = "foreign-entry"    // an entry that is no Spark record
+	CheckQuarantined   = "quarantined"      // corrupted_<record>: renamed by a 4.3 FILESYSTEM Master
 	CheckDuplicate     = "duplicate-worker" // several worker records for one host:port
 	CheckUnreadable    = "unreadable"       // an entry the store could not read
 	CheckACLUnreadable = "acl-unreadable"   // a znode whose ACL we may not read
@@ -47,7 +48,7 @@ type ACLReader interface {
 
 // Options configure Run.
 type Options struct {
-	Record classes.Options // Engine is set by Run from the store kind
+	Record classes.Options // Engine, when empty, is set by Run from the store kind
 	// Dir is the FILESYSTEM recovery directory; its mode and its files'
 	// modes are checked.
 	Dir string
@@ -66,7 +67,11 @@ type Report struct {
 	Records     int                  `json:"records"`
 	Findings    []classes.Finding    `json:"findings"`
 	Predictions []classes.Prediction `json:"predictions,omitempty"`
-	Results     []classes.Result     `json:"-"`
+	// Groups are the predictions gathered by verdict and reason.
+	Groups []Group `json:"groups,omitempty"`
+	// Advice is what the operator can do (Advice), set by the caller.
+	Advice  string           `json:"advice,omitempty"`
+	Results []classes.Result `json:"-"`
 }
 
 // Run audits src.
@@ -78,6 +83,7 @@ func Run(ctx context.Context, src Source, opts Options) (*Report, error) {
 	rep := &Report{Store: fmt.Sprint(src), Findings: []classes.Finding{}}
 	ropts := opts.Record
 	switch {
+	case ropts.Engine != "":
 	case opts.ZK != nil:
 		ropts.Engine = "zookeeper"
 	case opts.Dir != "":
@@ -116,6 +122,11 @@ func Run(ctx context.Context, src Source, opts Options) (*Report, error) {
 				add(f)
 			}
 		}
+		if rec, ok := classes.Quarantined(e.Name); ok && e.Kind == store.KindForeign {
+			add(classes.Finding{Path: e.Name, Check: CheckQuarantined, Severity: classes.SeverityWarning,
+				Detail: fmt.Sprintf("Spark's own quarantine: a Spark 4.3 Master failed to read %s and renamed it; no Master reads it again (restore %s from a backup into a store a Master reads, or prune --foreign --id %s)", rec, rec, e.Name)})
+			continue
+		}
 		if e.Kind == store.KindForeign {
 			add(classes.Finding{Path: e.Name, Check: CheckForeignEntry, Severity: classes.SeverityWarning,
 				Detail: fmt.Sprintf("%q is no Spark record name (%d bytes): Spark ignores it, but who put it there?", e.Name, e.Size)})
@@ -152,6 +163,7 @@ func Run(ctx context.Context, src Source, opts Options) (*Report, error) {
 		}
 	}
 	rep.Findings = classes.Sorted(rep.Findings)
+	rep.Groups = Groups(rep.Predictions)
 	return rep, nil
 }
 

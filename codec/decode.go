@@ -234,7 +234,7 @@ func decode(name string, data []byte, opts Options, reuse *javaser.Decoder) (*Re
 		return rec, &ModelError{Record: name, Want: want, Got: describe(root)}
 	}
 	rec.Kind = k
-	rec.Spark = fingerprint(java.ClassDescs, o)
+	rec.Spark = fingerprint(java.ClassDescs, o, rec.Codec != "")
 
 	b := &builder{rec: name, loc: opts.Location}
 	switch k {

@@ -41,7 +41,10 @@ const (
 	MixedReleases = "records of different releases"
 )
 
-type fpKey struct{ all, scala classdesc.Set }
+type fpKey struct {
+	all, scala classdesc.Set
+	compressed bool
+}
 
 // fingerprints holds the fingerprint of every table set seen, shared by
 // the records that have it (a store holds few distinct sets), so that a
@@ -55,12 +58,19 @@ var fingerprints struct {
 // descriptor the record's stream declares. The descriptors are all there is
 // to read: the stream writes each class once, whatever number of objects
 // use it.
-func fingerprint(descs iter.Seq[*javaser.ClassDesc], _ *javaser.Object) Fingerprint {
-	return FingerprintOf(descs)
+func fingerprint(descs iter.Seq[*javaser.ClassDesc], _ *javaser.Object, compressed bool) Fingerprint {
+	return fingerprintOf(descs, compressed)
 }
 
 // FingerprintOf is the fingerprint of a stream's class descriptors.
 func FingerprintOf(descs iter.Seq[*javaser.ClassDesc]) Fingerprint {
+	return fingerprintOf(descs, false)
+}
+
+// fingerprintOf leaves out, for a compressed record, the releases before
+// 4.0: spark.deploy.recoveryCompressionCodec came with 4.0, and an older
+// Master neither writes nor reads a compressed record.
+func fingerprintOf(descs iter.Seq[*javaser.ClassDesc], compressed bool) Fingerprint {
 	cat, err := classdesc.Load()
 	if err != nil {
 		return Fingerprint{Line: UnknownLayout}
@@ -80,7 +90,7 @@ func FingerprintOf(descs iter.Seq[*javaser.ClassDesc]) Fingerprint {
 			scala = scala.And(m)
 		}
 	}
-	key := fpKey{all, scala}
+	key := fpKey{all, scala, compressed}
 	fingerprints.RLock()
 	fp, ok := fingerprints.m[key]
 	fingerprints.RUnlock()
@@ -90,7 +100,12 @@ func FingerprintOf(descs iter.Seq[*javaser.ClassDesc]) Fingerprint {
 	if all.Empty() {
 		fp = Fingerprint{Line: UnknownLayout, Scala: oneScala(cat, func(r classdesc.Release) bool { return scala.Has(r.Table) })}
 	} else {
-		fp = nameReleases(cat, func(r classdesc.Release) bool { return all.Has(r.Table) })
+		fp = nameReleases(cat, func(r classdesc.Release) bool {
+			return all.Has(r.Table) && (!compressed || classdesc.CompareVersions(r.Spark, "4.0.0") >= 0)
+		})
+		if len(fp.Matches) == 0 {
+			fp = Fingerprint{Line: UnknownLayout, Scala: oneScala(cat, func(r classdesc.Release) bool { return scala.Has(r.Table) })}
+		}
 	}
 	fingerprints.Lock()
 	defer fingerprints.Unlock()

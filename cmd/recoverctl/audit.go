@@ -32,9 +32,13 @@ should not deserialize: classes of known gadget chains, classes Spark does not
 persist (--allow extends the list, JEP-290 filter syntax), several contents or
 trailing bytes in a stream, records whose name does not match the id inside,
 duplicate worker records, and who may write the store (ZooKeeper ACLs, directory
-and file modes). With --target-spark it predicts, record by record, whether a
-Master of that release reads it (ok), deletes it (dropped, ZOOKEEPER) or stops
-on it (fails, FILESYSTEM).
+and file modes). With --target-spark it predicts, record by record, what a
+Master of that release does, as that release's engine does it: reads it (ok),
+deletes it (dropped, ZOOKEEPER), stops on it and stays in STANDBY (fails,
+FILESYSTEM before 4.3 and ROCKSDB), or renames it to corrupted_<name> and
+recovers the rest (quarantined, FILESYSTEM from 4.3). Records failing for one
+reason are listed together, and a paragraph says what survives and how to
+prepare the store. corrupted_<record> files are reported as Spark's quarantine.
 
 It exits 7 when anything is flagged, 0 when the store is clean.`,
 		Args: cobra.NoArgs,
@@ -79,6 +83,7 @@ It exits 7 when anything is flagged, 0 when the store is clean.`,
 				opts.ZK, opts.SparkDir = st.zk, st.zk.SparkDir()
 			}
 			if st.rdb != nil {
+				opts.Record.Engine = "rocksdb"
 				for _, p := range st.rdb.Info().Problems {
 					opts.Problems = append(opts.Problems, p.Error())
 				}
@@ -90,6 +95,7 @@ It exits 7 when anything is flagged, 0 when the store is clean.`,
 			if note != "" {
 				fmt.Fprintln(cmd.ErrOrStderr(), "recoverctl:", termText(note))
 			}
+			rep.Advice = audit.Advice(rep.Target, storeArgs(cmd), rep.Predictions)
 			if format == outputTable {
 				writeAuditTables(cmd.OutOrStdout(), rep)
 			} else if err := writeData(cmd.OutOrStdout(), format, rep); err != nil {
@@ -114,7 +120,12 @@ func writeAuditTables(w io.Writer, rep *audit.Report) {
 	} else {
 		fmt.Fprintf(w, "FINDINGS (%d) in %s (%d records)\n", len(rep.Findings), termText(rep.Store), rep.Records)
 		t := newTable(w, "SEVERITY", "CHECK", "WHERE", "CLASS", "DETAIL")
+		upgrade := 0
 		for _, f := range rep.Findings {
+			if f.Check == classes.CheckUpgrade && rep.Target != "" {
+				upgrade++ // grouped by reason below
+				continue
+			}
 			where := f.Record
 			if where == "" {
 				where = f.Path
@@ -125,24 +136,48 @@ func writeAuditTables(w io.Writer, rep *audit.Report) {
 			}
 			_ = t.Append(f.Severity, f.Check, where, class, f.Detail)
 		}
-		_ = t.Render()
+		if upgrade < len(rep.Findings) {
+			_ = t.Render()
+		}
+		if upgrade > 0 {
+			fmt.Fprintf(w, "%d upgrade finding(s): below\n", upgrade)
+		}
 	}
 	if rep.Target != "" {
+		// One block per verdict and reason: a release's incompatibility
+		// is usually one class, named once, not once per record.
 		fmt.Fprintf(w, "\nA SPARK %s MASTER WOULD (%d records)\n", termText(rep.Target), len(rep.Predictions))
-		t := newTable(w, "RECORD", "VERDICT", "CLASS", "REASON")
-		for _, p := range rep.Predictions {
-			class, reason := p.Class, p.Reason
-			if class == "" {
-				class = "-"
+		for _, g := range rep.Groups {
+			what := g.Verdict
+			if g.Effect != "" {
+				what += " (" + g.Effect + ")"
 			}
-			if p.Exception != "" {
-				reason = p.Exception + ": " + reason
+			fmt.Fprintf(w, "  %s: %d record(s): %s\n", termText(what), len(g.Records), termText(strings.Join(g.Records, ", ")))
+			if g.Exception != "" || g.Reason != "" {
+				line := g.Exception
+				if g.Class != "" && g.Class != g.Exception {
+					line += ": " + g.Class
+				}
+				if g.Reason != "" {
+					line += "; " + g.Reason
+				}
+				fmt.Fprintf(w, "    %s\n", termText(strings.TrimPrefix(line, "; ")))
 			}
-			if reason == "" {
-				reason = "-"
-			}
-			_ = t.Append(p.Record, p.Verdict, class, reason)
 		}
-		_ = t.Render()
+		if rep.Advice != "" {
+			fmt.Fprintf(w, "\n%s\n", termText(rep.Advice))
+		}
 	}
+}
+
+// storeArgs is the store flags of the command line as given, for advice
+// that names commands to run on the same store.
+func storeArgs(cmd *cobra.Command) string {
+	var parts []string
+	for _, n := range []string{"fs", "rocksdb", "zk", "zk-dir", "spark-conf", "codec"} {
+		if f := cmd.Flags().Lookup(n); f != nil && f.Changed {
+			parts = append(parts, "--"+n+" "+f.Value.String())
+		}
+	}
+	return strings.Join(parts, " ")
 }

@@ -14,9 +14,12 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/recoverctl/recoverctl/audit"
 	"github.com/recoverctl/recoverctl/backup"
+	"github.com/recoverctl/recoverctl/codec/classes"
 	"github.com/recoverctl/recoverctl/livemaster"
 	"github.com/recoverctl/recoverctl/plan"
+	"github.com/recoverctl/recoverctl/store"
 )
 
 // writeFlags are the flags of every command that changes a store
@@ -24,6 +27,7 @@ import (
 type writeFlags struct {
 	dryRun, yes, force, overwrite bool
 	backupDir, master             string
+	targetSpark                   string // --target-spark: the release whose Master will read what is written
 	retries, batchBytes           int
 	stdinTerminal                 *bool // tests: overrides the terminal check
 }
@@ -34,9 +38,12 @@ func (w *writeFlags) register(cmd *cobra.Command, overwrite bool) {
 	fl := cmd.Flags()
 	fl.BoolVar(&w.dryRun, "dry-run", false, "print the plan and stop; change nothing")
 	fl.BoolVar(&w.yes, "yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
-	fl.BoolVar(&w.force, "force", false, "change the store even while a live Master holds it (never overrides another recoverctl's lock)")
 	if overwrite {
+		fl.BoolVar(&w.force, "force", false, "change the store even while a live Master holds it, or when --target-spark predicts its Master drops or fails on records (never overrides another recoverctl's lock)")
 		fl.BoolVar(&w.overwrite, "overwrite", false, "replace target records that differ")
+		fl.StringVar(&w.targetSpark, "target-spark", "", "refuse (exit 7) to write records a Master of this Spark release (X.Y.Z[-scala], as audit takes it) would delete, quarantine or stop on, unless --force")
+	} else {
+		fl.BoolVar(&w.force, "force", false, "change the store even while a live Master holds it (never overrides another recoverctl's lock)")
 	}
 	fl.StringVar(&w.backupDir, "backup-dir", "", "directory for the archive of the target taken before the first change (default "+defaultBackupDirHelp+")")
 	fl.StringVar(&w.master, "master", "", "a directory store's Master to ask too: host:port (web UI /json), http://..., or spark://host:port")
@@ -95,6 +102,18 @@ func (w *writeFlags) run(ctx context.Context, c *change, verbose bool, stdin io.
 		}
 		c.delay = delay
 	}
+	var target *classes.Table
+	if w.targetSpark != "" {
+		t, note, err := classes.TableFor(w.targetSpark)
+		if err != nil {
+			return nil, plan.Result{}, usageError{fmt.Errorf("--target-spark: %w", err)}
+		}
+		if note != "" {
+			fmt.Fprintln(stderr, "recoverctl:", termText(note))
+		}
+		target = t
+	}
+	var planned plan.Source
 	bar := newProgressBar(stderr)
 	defer bar.done()
 	opts := plan.Options{Overwrite: w.overwrite, Retries: w.retries, BatchBytes: w.batchBytes, RetryWait: time.Second, BatchDelay: c.delay, Progress: engineProgress(bar)}
@@ -135,12 +154,24 @@ func (w *writeFlags) run(ctx context.Context, c *change, verbose bool, stdin io.
 		Plan: func(ctx context.Context) (*plan.Plan, plan.Source, error) {
 			p, src, err := c.plan(ctx, opts.Progress)
 			bar.done()
+			if err == nil && target != nil && w.dryRun {
+				// A dry run shows what a real run would refuse, and goes on.
+				if err := checkTarget(ctx, target, c.target, p, src, true, stderr); err != nil {
+					return nil, nil, err
+				}
+			}
+			planned = src
 			return p, src, err
 		},
 		Show:    c.show,
 		Options: opts,
 	}
 	r.Confirm = func(p *plan.Plan) error {
+		if target != nil {
+			if err := checkTarget(ctx, target, c.target, p, planned, w.force, stderr); err != nil {
+				return err
+			}
+		}
 		dir, err := w.backupDirectory()
 		if err != nil {
 			return err
@@ -265,4 +296,79 @@ func printSteps(w io.Writer, p *plan.Plan) {
 	fmt.Fprintf(w, "plan: %d create, %d identical, %d differ (refused), %d overwrite, %d delete, %d unconvertible, %d too large; %d target records left alone\n",
 		p.Count(plan.Create), p.Count(plan.Identical), p.Count(plan.Differs), p.Count(plan.Overwrite), p.Count(plan.Delete),
 		p.Count(plan.Unconvertible), p.Count(plan.TooLarge), p.Extra)
+}
+
+// targetRefusal is a write refused by --target-spark: exit 7, as audit's
+// findings, since the same prediction decides it.
+type targetRefusal struct {
+	target   string
+	bad, all int
+}
+
+func (e targetRefusal) Error() string {
+	return fmt.Sprintf("refused: a Spark %s Master would not read %d of the %d records to write (pass --force to write them anyway; recoverctl audit --target-spark %s on the source says more)",
+		e.target, e.bad, e.all, e.target)
+}
+
+// checkTarget predicts what a Master of release t does with each record
+// the plan writes, read as that store's engine reads it (the bytes the
+// source supplies are the target's framing). Records it would drop, stop
+// on or quarantine are listed on stderr; unless warnOnly, they refuse the
+// run.
+func checkTarget(ctx context.Context, t *classes.Table, dst *openedStore, p *plan.Plan, src plan.Source, warnOnly bool, stderr io.Writer) error {
+	engine := ""
+	switch {
+	case dst.zk != nil:
+		engine = "zookeeper"
+	case dst.fs != nil:
+		engine = "filesystem"
+	case dst.rdbTarget != nil, dst.rdb != nil:
+		engine = "rocksdb"
+	}
+	var names []string
+	for _, st := range p.Steps {
+		if st.Action == plan.Create || st.Action == plan.Overwrite {
+			names = append(names, st.Name)
+		}
+	}
+	if len(names) == 0 || src == nil {
+		return nil
+	}
+	codec := dst.codec
+	if dst.zk != nil {
+		codec = ""
+	}
+	var preds, bad []classes.Prediction
+	err := src.Supply(ctx, names, func(rec store.Record) error {
+		res := classes.Record(rec.Name, rec.Data, classes.Options{Target: t, Engine: engine, Codec: codec})
+		if res.Prediction == nil {
+			return nil
+		}
+		preds = append(preds, *res.Prediction)
+		if v := res.Prediction.Verdict; v != classes.VerdictOK && v != classes.VerdictUnknown {
+			bad = append(bad, *res.Prediction)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("--target-spark %s: %w", t.Release(), err)
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	for _, g := range audit.Groups(bad) {
+		what := g.Verdict
+		if g.Effect != "" {
+			what += " (" + g.Effect + ")"
+		}
+		fmt.Fprintf(stderr, "recoverctl: --target-spark %s: %s: %d record(s): %s\n", termText(t.Release()), termText(what), len(g.Records), termText(strings.Join(g.Records, ", ")))
+		if g.Exception != "" {
+			fmt.Fprintf(stderr, "recoverctl:   %s: %s; %s\n", termText(g.Exception), termText(g.Class), termText(g.Reason))
+		}
+	}
+	if warnOnly {
+		fmt.Fprintf(stderr, "recoverctl: warning: a Spark %s Master would not read %d of the %d records to write\n", termText(t.Release()), len(bad), len(preds))
+		return nil
+	}
+	return targetRefusal{target: t.Release(), bad: len(bad), all: len(preds)}
 }

@@ -109,10 +109,11 @@ func exitCode(err error) int {
 	var pe partialError
 	var fe findingsError
 	var de diffError
+	var tr targetRefusal
 	switch {
 	case errors.As(err, &de):
 		return exitDiffers
-	case errors.As(err, &fe):
+	case errors.As(err, &fe), errors.As(err, &tr):
 		return exitFindings
 	case errors.As(err, &ue):
 		return exitUsage

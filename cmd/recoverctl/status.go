@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/recoverctl/recoverctl/codec/classes"
 	"io"
 	"sort"
 	"strings"
@@ -51,6 +52,9 @@ type statusReport struct {
 	// Problems names each record counted in Undecodable, with why.
 	Problems []recordProblem `json:"problems"`
 	Foreign  []string        `json:"foreign"`
+	// Quarantined are the corrupted_<record> files a 4.3 FILESYSTEM
+	// Master renamed after failing to read them: Spark's, not foreign.
+	Quarantined []string `json:"quarantined,omitempty"`
 	// Spark names the releases every record agrees with (one Master wrote
 	// them all), as ranges with the Scala line; SparkReleases lists them;
 	// SparkPerRecord counts what each record alone suggests.
@@ -191,6 +195,10 @@ func runStatus(ctx context.Context, o *statusOptions, stdout, stderr io.Writer) 
 	}
 	rep.Undecodable = len(rep.Problems)
 	for _, e := range inv.Foreign {
+		if _, ok := classes.Quarantined(e.Name); ok {
+			rep.Quarantined = append(rep.Quarantined, e.Name)
+			continue
+		}
 		rep.Foreign = append(rep.Foreign, e.Name)
 	}
 	for _, it := range inv.Items {
@@ -247,6 +255,9 @@ func writeStatus(w io.Writer, r statusReport) {
 		fmt.Fprintf(w, "  %s: %s\n", termText(p.Name), termText(p.Reason))
 	}
 	fmt.Fprintf(w, "foreign:      %d%s\n", len(r.Foreign), list(r.Foreign))
+	if len(r.Quarantined) > 0 {
+		fmt.Fprintf(w, "quarantined:  %d%s (records a Spark 4.3 Master could not read and renamed; no Master reads them again)\n", len(r.Quarantined), list(r.Quarantined))
+	}
 	switch {
 	case r.Spark == "":
 		fmt.Fprintf(w, "written by:   unknown\n")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/recoverctl/recoverctl/codec"
 	"github.com/recoverctl/recoverctl/codec/envelope"
@@ -56,7 +57,12 @@ type Options struct {
 	// Target, when set, predicts what a Master of that release does with
 	// the record (the Prediction and, when it fails, a CheckUpgrade finding).
 	Target *Table
-	// Engine is "zookeeper" or "filesystem": what a failed read costs.
+	// RecoveryFilter is the target Master's
+	// spark.deploy.recoverySerializationFilter (nil: its default), applied
+	// where the target's engine has one (ZOOKEEPER from 4.3).
+	RecoveryFilter *Filter
+	// Engine is "zookeeper", "filesystem" or "rocksdb": what a failed read
+	// costs (EngineOf).
 	Engine string
 	// Codec forces the compression codec, as codec.Options.Codec.
 	Codec string
@@ -77,6 +83,7 @@ type Result struct {
 // its bytes as stored (compression envelopes are removed first).
 func Record(name string, data []byte, opts Options) Result {
 	res := Result{Record: name, Findings: []Finding{}, Classes: []string{}}
+	raw := data
 	add := func(f Finding) {
 		f.Record = name
 		res.Findings = append(res.Findings, f)
@@ -154,10 +161,23 @@ func Record(name string, data []byte, opts Options) Result {
 	}
 	if opts.Target != nil {
 		p := Predict(name, s, opts.Target, opts.Engine)
+		if u.Codec != envelope.FormUnknown {
+			if q, ok := PredictCompressed(name, raw, opts.Target, opts.Engine); ok {
+				p = q
+			}
+		} else if e, _ := EngineOf(opts.Target.Spark, opts.Engine); e.Filter {
+			f := opts.RecoveryFilter
+			if f == nil {
+				f = defaultRecoveryFilter()
+			}
+			if f != nil {
+				filterRejects(&p, s, opts.Target, f)
+			}
+		}
 		res.Prediction = &p
 		if p.Verdict != VerdictOK && p.Verdict != VerdictUnknown {
 			add(Finding{Check: CheckUpgrade, Severity: SeverityHigh, Class: p.Class,
-				Detail: fmt.Sprintf("a Spark %s Master: %s (%s: %s)", p.Target, p.Verdict, p.Exception, p.Reason)})
+				Detail: fmt.Sprintf("a Spark %s Master: %s (%s: %s)", p.Target, verdictWords(p), p.Exception, p.Reason)})
 		}
 	}
 	return res
@@ -254,3 +274,18 @@ func Sorted(fs []Finding) []Finding {
 	})
 	return out
 }
+
+func verdictWords(p Prediction) string {
+	if p.Effect != "" {
+		return p.Verdict + ", " + p.Effect
+	}
+	return p.Verdict
+}
+
+var defaultRecoveryFilter = sync.OnceValue(func() *Filter {
+	f, err := ParseFilter(DefaultRecoveryFilter)
+	if err != nil {
+		return nil // a constant: TestRecoveryFilter parses it
+	}
+	return f
+})

@@ -125,7 +125,13 @@ func covered(cat *classdesc.Catalog) string {
 const (
 	VerdictOK      = "ok"      // a Master of the target release reads the record
 	VerdictDropped = "dropped" // ZOOKEEPER engine: read fails, the Master deletes the znode
-	VerdictFails   = "fails"   // FILESYSTEM engine: read fails, the Master stops recovering
+	VerdictFails   = "fails"   // FILESYSTEM before 4.3, ROCKSDB: read fails, the Master stops recovering
+	// VerdictQuarantined: FILESYSTEM from 4.3: the file is renamed to
+	// corrupted_<name> and the rest recovered.
+	VerdictQuarantined = "quarantined"
+	// VerdictSkipped: ZOOKEEPER from 4.3: a class the recovery filter
+	// rejects; the znode is left as it is and not recovered.
+	VerdictSkipped = "skipped"
 	VerdictBroken  = "incompatible"
 	VerdictUnknown = "unknown" // the record names classes the table does not know
 )
@@ -142,9 +148,12 @@ type Problem struct {
 
 // Prediction is what a Master of the target release would do with a record.
 type Prediction struct {
-	Record    string    `json:"record"`
-	Target    string    `json:"target"`
-	Verdict   string    `json:"verdict"`
+	Record  string `json:"record"`
+	Target  string `json:"target"`
+	Verdict string `json:"verdict"`
+	// Effect words the verdict by the target's engine: "deleted", "Master
+	// will not become ALIVE", "quarantined as corrupted_<name>".
+	Effect    string    `json:"effect,omitempty"`
 	Class     string    `json:"class,omitempty"`
 	Exception string    `json:"exception,omitempty"`
 	Reason    string    `json:"reason,omitempty"`
@@ -156,8 +165,8 @@ type Prediction struct {
 // Predict applies the Java Object Serialization Specification's versioning
 // rules (chapter 5) as ObjectInputStream implements them to the first
 // top-level object of a stream (the one Spark's engines read), against the
-// classes of table. engine is "zookeeper", "filesystem" or "" (verdict
-// "incompatible" instead of dropped/fails).
+// classes of table. engine is "zookeeper", "filesystem", "rocksdb" or ""
+// (verdict "incompatible" instead of what the engine does, EngineOf).
 //
 // Immediate failures, thrown while the descriptor is read, whatever holds
 // it: a serialVersionUID that differs from the local class's when both are
@@ -174,11 +183,12 @@ type Prediction struct {
 func Predict(record string, s *Stream, t *Table, engine string) Prediction {
 	p := Prediction{Record: record, Target: t.Release(), Verdict: VerdictOK}
 	if len(s.Contents) == 0 {
-		p.Verdict, p.Reason = failVerdict(engine), "no object in the stream"
+		p.Reason = "no object in the stream"
 		if s.Err != nil {
 			p.Reason = s.Err.Error()
 			p.Exception = "java.io.StreamCorruptedException"
 		}
+		p.fail(t, engine)
 		return p
 	}
 	c := &compat{t: t, seenDesc: map[*javaser.ClassDesc]bool{}, cnf: map[any]bool{}, unknown: map[string]bool{}}
@@ -207,7 +217,8 @@ func Predict(record string, s *Stream, t *Table, engine string) Prediction {
 	}
 	switch {
 	case first != nil:
-		p.Verdict, p.Class, p.Exception, p.Reason = failVerdict(engine), first.Class, first.Exception, first.Reason
+		p.Class, p.Exception, p.Reason = first.Class, first.Exception, first.Reason
+		p.fail(t, engine)
 	case len(p.Unknown) > 0:
 		p.Verdict = VerdictUnknown
 		p.Reason = "the record names classes the " + t.Release() + " table does not hold: " + strings.Join(p.Unknown, ", ")
@@ -215,14 +226,42 @@ func Predict(record string, s *Stream, t *Table, engine string) Prediction {
 	return p
 }
 
-func failVerdict(engine string) string {
-	switch strings.ToLower(engine) {
-	case "zookeeper", "zk":
-		return VerdictDropped
-	case "filesystem", "fs":
-		return VerdictFails
+// fail sets the verdict and effect of a record the target cannot read.
+func (p *Prediction) fail(t *Table, engine string) {
+	e, ok := EngineOf(t.Spark, engine)
+	if !ok {
+		p.Verdict = VerdictBroken
+		return
 	}
-	return VerdictBroken
+	p.Effect = e.Effect(p.Record)
+	switch e.OnUnreadable {
+	case OnUnreadableDelete:
+		p.Verdict = VerdictDropped
+	case OnUnreadableQuarantine:
+		p.Verdict = VerdictQuarantined
+	default:
+		p.Verdict = VerdictFails
+	}
+}
+
+// PredictCompressed is the prediction for a record compressed with
+// spark.deploy.recoveryCompressionCodec, which only 4.0 and later read:
+// an older Master hands the codec's bytes to ObjectInputStream, whose
+// header check fails before any class is looked at. ok is false when the
+// target reads compressed records.
+func PredictCompressed(record string, raw []byte, t *Table, engine string) (p Prediction, ok bool) {
+	if compareRelease(t.Spark, "4.0.0") >= 0 {
+		return Prediction{}, false
+	}
+	p = Prediction{Record: record, Target: t.Release(), Exception: "java.io.StreamCorruptedException"}
+	if len(raw) < 4 {
+		p.Exception, p.Reason = "java.io.EOFException", ""
+	} else {
+		// ObjectInputStream.readStreamHeader: String.format("invalid stream header: %04X%04X", ...)
+		p.Reason = fmt.Sprintf("invalid stream header: %02X%02X%02X%02X", raw[0], raw[1], raw[2], raw[3])
+	}
+	p.fail(t, engine)
+	return p, true
 }
 
 type compat struct {
