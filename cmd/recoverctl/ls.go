@@ -93,15 +93,23 @@ func runLs(ctx context.Context, o *lsOptions, args []string, stdout, stderr io.W
 		return err
 	}
 	defer st.close()
-	inv, err := inventory.Load(ctx, st.Reader, inventory.Options{Codec: codec.Options{Codec: st.codec}, Filter: filter,
-		Encode: format == outputJSON, EncodePrefix: viewJSONPrefix, EncodeIndent: viewJSONIndent})
+	now := o.now()
+	opts := inventory.Options{Codec: codec.Options{Codec: st.codec}, Filter: filter,
+		Encode: format == outputJSON, EncodePrefix: viewJSONPrefix, EncodeIndent: viewJSONIndent}
+	if format == outputTable {
+		// Rows, not decoded records, wait in the spool for the sort.
+		opts.Encode, opts.Cells = true, rowCells(now)
+	}
+	inv, err := inventory.Load(ctx, st.Reader, opts)
 	if err != nil {
 		return err
 	}
 	defer inv.Close()
 	switch format {
 	case outputTable:
-		writeTables(stdout, inv, o.now())
+		if err := writeTables(stdout, inv, now); err != nil {
+			return err
+		}
 	case outputJSON:
 		if err := writeViewJSON(stdout, inv); err != nil {
 			return err

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"fmt"
 	"io"
 	"sort"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
@@ -51,61 +52,160 @@ func newTable(w io.Writer, header ...any) table {
 	return table{t}
 }
 
-func writeTables(w io.Writer, inv *inventory.Inventory, now time.Time) {
-	v := inv.View()
-	sections := 0
-	section := func(title string, n int, fill func(table), header ...any) {
-		if n == 0 {
-			return
+// The sections of the listing's table; a row's spooled cells start with
+// the tag of its section.
+const (
+	secWorker = "w"
+	secApp    = "a"
+	secDriver = "d"
+)
+
+var sectionHeaders = map[string][]string{
+	secWorker: {"ID", "HOST:PORT", "CORES", "MEMORY", "RESOURCES", "REGISTERED", "WEB UI", "SIZE"},
+	secApp:    {"ID", "NAME", "USER", "MAX CORES", "MEM/EXECUTOR", "SUBMITTED", "DRIVER", "WEB UI", "SIZE"},
+	secDriver: {"ID", "MAIN CLASS", "CORES", "MEMORY", "SUPERVISE", "SUBMITTED", "JAR", "SIZE"},
+}
+
+// rowCells makes the table row of a decoded item, its section's tag
+// first. ls gives it to inventory.Options.Cells, so that a listing keeps
+// each record's row in the spool instead of its decoded value in memory.
+func rowCells(now time.Time) func(inventory.Item) []string {
+	return func(it inventory.Item) []string {
+		switch x := it.ViewElement().(type) {
+		case inventory.WorkerView:
+			return cells(secWorker, x.ID, fmt.Sprintf("%s:%d", x.Host, x.Port), x.Cores, mib(x.Memory), workerResources(x.Worker),
+				registered(x.ID, now), x.WebUIAddress, x.RecordSize)
+		case inventory.AppView:
+			return cells(secApp, x.ID, x.Name, x.User, optInt(x.MaxCores), mib(x.MemoryPerExecutor), when(x.StartTime, now),
+				endpoint(x.Driver), x.AppUIURL, x.RecordSize)
+		case inventory.DriverView:
+			return cells(secDriver, x.ID, x.MainClass, x.Cores, mib(x.Memory), x.Supervise, when(x.StartTime, now), x.JarURL, x.RecordSize)
 		}
+		return nil
+	}
+}
+
+func cells(tag string, vs ...any) []string {
+	out := make([]string, 1, len(vs)+1)
+	out[0] = tag
+	for _, v := range vs {
+		out = append(out, termCell(v))
+	}
+	return out
+}
+
+// writeTables prints the listing's tables. The rows of decoded records
+// are read from the inventory's spool twice, once for the column widths
+// and once to print, so that memory does not grow with the rows; a table
+// library would hold them all.
+func writeTables(out io.Writer, inv *inventory.Inventory, now time.Time) error {
+	w := bufio.NewWriterSize(out, 64<<10)
+	row := rowCells(now)
+	get := func(it inventory.Item) ([]string, error) {
+		c, err := inv.Cells(it)
+		if err != nil || c != nil {
+			return c, err
+		}
+		return row(it), nil
+	}
+	widths, counts := map[string][]int{}, map[string]int{}
+	for tag, h := range sectionHeaders {
+		widths[tag] = widen(nil, h)
+	}
+	var undecodable [][]string
+	for _, it := range inv.Items {
+		if !it.Decoded() {
+			p := it.Problem()
+			undecodable = append(undecodable, []string{termCell(p.Record), termCell(p.Kind), termCell(p.RecordSize), termCell(p.Error)})
+			continue
+		}
+		c, err := get(it)
+		if err != nil {
+			return err
+		}
+		if len(c) == 0 {
+			continue
+		}
+		counts[c[0]]++
+		widths[c[0]] = widen(widths[c[0]], c[1:])
+	}
+	sections := 0
+	begin := func(title string, n int) {
 		if sections > 0 {
 			fmt.Fprintln(w)
 		}
 		sections++
 		fmt.Fprintf(w, "%s (%d)\n", title, n)
-		var buf bytes.Buffer
-		t := newTable(&buf, header...)
-		fill(t)
-		_ = t.Render()
-		writeTrimmed(w, buf.Bytes())
 	}
-	section("WORKERS", len(v.Workers), func(t table) {
-		for _, x := range v.Workers {
-			_ = t.Append(x.ID, fmt.Sprintf("%s:%d", x.Host, x.Port), x.Cores, mib(x.Memory), workerResources(x.Worker),
-				registered(x.ID, now), x.WebUIAddress, x.RecordSize)
+	for _, sec := range []struct{ tag, title string }{{secWorker, "WORKERS"}, {secApp, "APPS"}, {secDriver, "DRIVERS"}} {
+		if counts[sec.tag] == 0 {
+			continue
 		}
-	}, "ID", "HOST:PORT", "CORES", "MEMORY", "RESOURCES", "REGISTERED", "WEB UI", "SIZE")
-	section("APPS", len(v.ActiveApps), func(t table) {
-		for _, x := range v.ActiveApps {
-			_ = t.Append(x.ID, x.Name, x.User, optInt(x.MaxCores), mib(x.MemoryPerExecutor), when(x.StartTime, now),
-				endpoint(x.Driver), x.AppUIURL, x.RecordSize)
+		begin(sec.title, counts[sec.tag])
+		ws := widths[sec.tag]
+		writeRow(w, ws, sectionHeaders[sec.tag])
+		for _, it := range inv.Items {
+			if !it.Decoded() {
+				continue
+			}
+			c, err := get(it)
+			if err != nil {
+				return err
+			}
+			if len(c) > 0 && c[0] == sec.tag {
+				writeRow(w, ws, c[1:])
+			}
 		}
-	}, "ID", "NAME", "USER", "MAX CORES", "MEM/EXECUTOR", "SUBMITTED", "DRIVER", "WEB UI", "SIZE")
-	section("DRIVERS", len(v.ActiveDrivers), func(t table) {
-		for _, x := range v.ActiveDrivers {
-			_ = t.Append(x.ID, x.MainClass, x.Cores, mib(x.Memory), x.Supervise, when(x.StartTime, now), x.JarURL, x.RecordSize)
+	}
+	small := func(title string, header []string, rows [][]string) {
+		if len(rows) == 0 {
+			return
 		}
-	}, "ID", "MAIN CLASS", "CORES", "MEMORY", "SUPERVISE", "SUBMITTED", "JAR", "SIZE")
-	section("UNDECODABLE", len(v.Undecodable), func(t table) {
-		for _, p := range v.Undecodable {
-			_ = t.Append(p.Record, p.Kind, p.RecordSize, p.Error)
+		begin(title, len(rows))
+		ws := widen(nil, header)
+		for _, r := range rows {
+			ws = widen(ws, r)
 		}
-	}, "RECORD", "KIND", "SIZE", "ERROR")
-	section("FOREIGN (not Spark records; left alone)", len(v.Foreign), func(t table) {
-		for _, f := range v.Foreign {
-			_ = t.Append(f.Name, f.Size)
+		writeRow(w, ws, header)
+		for _, r := range rows {
+			writeRow(w, ws, r)
 		}
-	}, "NAME", "SIZE")
+	}
+	small("UNDECODABLE", []string{"RECORD", "KIND", "SIZE", "ERROR"}, undecodable)
+	var foreign [][]string
+	for _, f := range inv.Foreign {
+		foreign = append(foreign, []string{termCell(f.Name), termCell(f.Size)})
+	}
+	small("FOREIGN (not Spark records; left alone)", []string{"NAME", "SIZE"}, foreign)
 	if sections == 0 {
 		fmt.Fprintf(w, "no records in %s\n", termText(inv.Store))
 	}
+	return w.Flush()
 }
 
-// writeTrimmed drops the padding tablewriter leaves after the last column.
-func writeTrimmed(w io.Writer, b []byte) {
-	for line := range bytes.Lines(b) {
-		fmt.Fprintln(w, strings.TrimRight(string(line), " \n"))
+// widen grows ws to the display width of every cell of row.
+func widen(ws []int, row []string) []int {
+	for i, c := range row {
+		if i >= len(ws) {
+			ws = append(ws, 0)
+		}
+		ws[i] = max(ws[i], twwidth.Width(c))
 	}
+	return ws
+}
+
+// writeRow prints cells left-aligned in columns of widths ws, two spaces
+// apart, without trailing blanks: the layout newTable gives.
+func writeRow(w *bufio.Writer, ws []int, row []string) {
+	var line strings.Builder
+	for i, c := range row {
+		line.WriteString(c)
+		if i < len(row)-1 {
+			line.WriteString(strings.Repeat(" ", ws[i]-twwidth.Width(c)+2))
+		}
+	}
+	w.WriteString(strings.TrimRight(line.String(), " "))
+	w.WriteByte('\n')
 }
 
 func mib(mb int32) string {
