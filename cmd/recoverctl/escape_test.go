@@ -116,6 +116,7 @@ func TestHostileNamesEscapedInLsStatusAudit(t *testing.T) {
 
 	o := &lsOptions{now: func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) }, output: "table"}
 	o.store.fsDir = dir
+	o.store.timeout = 10 * time.Second
 	var stdout, stderr bytes.Buffer
 	if err := runLs(context.Background(), o, nil, &stdout, &stderr); err == nil {
 		t.Fatal("ls: want the undecodable record's exit, got none")

@@ -62,6 +62,7 @@ func TestLsGolden(t *testing.T) {
 		t.Run(tc.golden, func(t *testing.T) {
 			o := &lsOptions{now: func() time.Time { return now }, output: tc.output}
 			o.store.fsDir = goldenCapture
+			o.store.timeout = 10 * time.Second
 			var stdout, stderr bytes.Buffer
 			if err := runLs(context.Background(), o, tc.args, &stdout, &stderr); err != nil {
 				t.Fatalf("ls: %v (stderr %s)", err, stderr.String())
