@@ -195,7 +195,7 @@ func startStandaloneWith(rt runtime, dir string, setup func(*Server)) (*Server, 
 		if err := s.start(); err != nil {
 			return nil, err
 		}
-		if err := s.waitServing(startupTimeout); err != nil {
+		if err := s.waitServing(s.startupTimeout()); err != nil {
 			_ = s.Stop()
 			last = err
 			var se *StartError
@@ -207,6 +207,13 @@ func startStandaloneWith(rt runtime, dir string, setup func(*Server)) (*Server, 
 		return s, nil
 	}
 	return nil, last
+}
+
+func (s *Server) startupTimeout() time.Duration {
+	if s.tlsMat != nil {
+		return 2 * startupTimeout
+	}
+	return startupTimeout
 }
 
 // Addr is the client address, "127.0.0.1:port".
@@ -328,7 +335,12 @@ func (s *Server) waitServing(timeout time.Duration) error {
 // Mode returns the server's role ("standalone", "leader", "follower") from
 // srvr, or "" when it does not serve clients.
 func (s *Server) Mode() (string, error) {
-	out, err := s.FourLetter("srvr", time.Second)
+	timeout := time.Second
+	if s.tlsMat != nil {
+		// A JVM's first TLS handshakes are slow, and slower on a loaded host.
+		timeout = 5 * time.Second
+	}
+	out, err := s.FourLetter("srvr", timeout)
 	if err != nil {
 		return "", err
 	}
@@ -412,7 +424,7 @@ func (s *Server) startAndWait() error {
 	if err := s.start(); err != nil {
 		return err
 	}
-	if err := s.waitServing(startupTimeout); err != nil {
+	if err := s.waitServing(s.startupTimeout()); err != nil {
 		_ = s.Stop()
 		return err
 	}

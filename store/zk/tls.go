@@ -32,8 +32,8 @@ type KeyStore struct {
 	Location string
 	Password string
 	// Type is PEM, PKCS12 or JKS (case-insensitive); empty means from the
-	// file name's extension (.pem, .p12/.pfx, .jks) as ZooKeeper does,
-	// else JKS, Java's default.
+	// file name's extension (.pem, .crt, .p12, .pkcs12, .pfx, .jks), as
+	// ZooKeeper's X509Util does.
 	Type string
 }
 
@@ -115,10 +115,19 @@ func storeType(ks KeyStore) string {
 	switch {
 	case strings.HasSuffix(lower, ".pem"), strings.HasSuffix(lower, ".crt"):
 		return "PEM"
-	case strings.HasSuffix(lower, ".p12"), strings.HasSuffix(lower, ".pfx"):
+	case strings.HasSuffix(lower, ".p12"), strings.HasSuffix(lower, ".pkcs12"), strings.HasSuffix(lower, ".pfx"):
 		return "PKCS12"
+	case strings.HasSuffix(lower, ".jks"):
+		return "JKS"
 	}
-	return "JKS"
+	return ""
+}
+
+func badType(t string) string {
+	if t == "" {
+		return "no type given and none told by the file name's extension: set PEM, PKCS12 or JKS"
+	}
+	return fmt.Sprintf("type %q: recoverctl reads PEM, PKCS12 and JKS", t)
 }
 
 func readStore(what string, ks KeyStore) ([]byte, error) {
@@ -161,7 +170,7 @@ func loadRoots(ks KeyStore) (*x509.CertPool, error) {
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("%w: trust store %s: type %q: recoverctl reads PEM, PKCS12 and JKS", ErrTLSConfig, ks.Location, t)
+		return nil, fmt.Errorf("%w: trust store %s: %s", ErrTLSConfig, ks.Location, badType(t))
 	}
 	if len(certs) == 0 {
 		return nil, fmt.Errorf("%w: trust store %s holds no certificate", ErrTLSConfig, ks.Location)
@@ -222,7 +231,7 @@ func loadKeyPair(ks KeyStore) (tls.Certificate, error) {
 	case "JKS":
 		return jksKeyPair(data, ks)
 	default:
-		return tls.Certificate{}, fmt.Errorf("%w: key store %s: type %q: recoverctl reads PEM, PKCS12 and JKS", ErrTLSConfig, ks.Location, t)
+		return tls.Certificate{}, fmt.Errorf("%w: key store %s: %s", ErrTLSConfig, ks.Location, badType(t))
 	}
 }
 
@@ -255,6 +264,15 @@ func jksKeyPair(data []byte, ks KeyStore) (tls.Certificate, error) {
 		return pair, nil
 	}
 	return fail(errors.New("no private key entry"))
+}
+
+// attemptTimeout bounds one connection attempt. A TLS handshake costs a
+// JVM server more than an accept, so it gets longer.
+func attemptTimeout(opts Options) time.Duration {
+	if opts.TLS != nil {
+		return min(opts.ConnectTimeout, 5*time.Second)
+	}
+	return min(opts.ConnectTimeout, 2*time.Second)
 }
 
 // dial opens one connection to addr, with TLS when opts.TLS is set. The
@@ -298,4 +316,48 @@ func certHint(cfg *tls.Config, err error) string {
 		return " (the server wants a client certificate: give one)"
 	}
 	return ""
+}
+
+// The JVM-wide ZooKeeper client properties (ZKClientConfig and
+// ClientX509Util) with which a Spark Master, through -D options in
+// SPARK_DAEMON_JAVA_OPTS, talks TLS to ZooKeeper.
+const (
+	PropClientSecure         = "zookeeper.client.secure"
+	PropClientCnxnSocket     = "zookeeper.clientCnxnSocket"
+	PropHostnameVerification = "zookeeper.ssl.hostnameVerification"
+	nettySocket              = "org.apache.zookeeper.ClientCnxnSocketNetty"
+)
+
+// JavaClientTLS reads the TLS settings of a Java ZooKeeper client from its
+// system properties. secure is zookeeper.client.secure; warnings say what
+// would stop the Java client itself, or what it ignores.
+func JavaClientTLS(props map[string]string) (files TLSFiles, secure bool, warnings []string, err error) {
+	secure = strings.EqualFold(strings.TrimSpace(props[PropClientSecure]), "true")
+	for _, side := range []struct {
+		prefix string
+		ks     *KeyStore
+	}{{"zookeeper.ssl.keyStore.", &files.KeyStore}, {"zookeeper.ssl.trustStore.", &files.TrustStore}} {
+		side.ks.Location = props[side.prefix+"location"]
+		side.ks.Type = props[side.prefix+"type"]
+		side.ks.Password = props[side.prefix+"password"]
+		// ZooKeeper 3.8 reads the password from a file when passwordPath is set.
+		if path := props[side.prefix+"passwordPath"]; path != "" && side.ks.Password == "" {
+			pw, err := readStore(side.prefix+"passwordPath", KeyStore{Location: path})
+			if err != nil {
+				return TLSFiles{}, false, nil, err
+			}
+			side.ks.Password = strings.TrimRight(string(pw), "\r\n")
+		}
+	}
+	if v, ok := props[PropHostnameVerification]; ok && strings.EqualFold(strings.TrimSpace(v), "false") {
+		files.NoHostnameVerification = true
+	}
+	sock := props[PropClientCnxnSocket]
+	switch {
+	case secure && sock != nettySocket:
+		warnings = append(warnings, fmt.Sprintf("%s=true but %s is %q: the Java client speaks TLS only with %s", PropClientSecure, PropClientCnxnSocket, sock, nettySocket))
+	case !secure && (files.KeyStore.Location != "" || files.TrustStore.Location != ""):
+		warnings = append(warnings, fmt.Sprintf("zookeeper.ssl.* stores are set but %s is not true: the Master's client does not use TLS", PropClientSecure))
+	}
+	return files, secure, warnings, nil
 }

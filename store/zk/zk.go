@@ -269,7 +269,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 
 	// The dialer's timeout is per attempt (go-zookeeper's own is 1 s, too
 	// short for a loaded host); the overall bound is ours below.
-	dialTimeout := min(opts.ConnectTimeout, 2*time.Second)
+	dialTimeout := attemptTimeout(opts)
 	conn, events, err := gozk.Connect(servers, opts.SessionTimeout,
 		gozk.WithLogger(logger),
 		gozk.WithLogInfo(opts.Logger != nil),
