@@ -21,6 +21,9 @@ command -v go >/dev/null || { echo "setup: Go is required (https://go.dev/doc/in
 # javac too: the end-to-end tests compile a tiny Spark application.
 command -v javac >/dev/null || apt_install openjdk-17-jdk-headless
 [ -f /usr/share/java/zookeeper.jar ] || apt_install zookeeper
+# zookeeper.jar does not list netty-codec, which its TLS (Netty) server needs.
+[ -f /usr/share/java/netty-codec.jar ] || apt_install libnetty-java
+command -v openssl >/dev/null || apt_install openssl
 command -v curl >/dev/null || apt_install curl
 
 command -v pip >/dev/null || command -v pip3 >/dev/null || apt_install python3-pip

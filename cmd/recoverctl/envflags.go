@@ -25,6 +25,10 @@ var envFlags = map[string]struct{ group, command string }{
 	"codec":           {"codec", ""},
 	"timeout":         {"timeout", ""},
 	"zk-multiread":    {"zk-multiread", ""},
+	"zk-tls":          {"zk-tls", ""},
+	"zk-ca":           {"zk-ca", ""},
+	"zk-cert":         {"zk-cert", ""}, // a pair: one given ignores both variables
+	"zk-key":          {"zk-cert", ""},
 	"from":            {"from", "migrate"},
 	"from-spark-conf": {"from", "migrate"},
 	"to":              {"to", "migrate"},

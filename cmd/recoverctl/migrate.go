@@ -68,6 +68,7 @@ and when target records differ unless --overwrite.`,
 	fl.StringVar(&o.fromConf, "from-spark-conf", "", "find the source as the Master configured in this Spark conf dir does")
 	fl.StringVar(&o.toConf, "to-spark-conf", "", "find the target as the Master configured in this Spark conf dir does")
 	fl.StringVar(&o.zkAuth, "zk-auth", "", "ZooKeeper digest credentials user:password for both stores (or $RECOVERCTL_ZK_AUTH)")
+	o.zkTLS.register(fl)
 	fl.StringVar(&o.serializer, "serializer", "java", "the target Master's spark.deploy.recoverySerializer: java or kryo")
 	o.w.register(cmd, true)
 	fl.BoolVar(&o.skipUnconvertible, "skip-unconvertible", false, "leave source records that cannot be migrated behind instead of refusing")
@@ -82,6 +83,7 @@ type migrateOptions struct {
 	skipUnconvertible          bool
 	timeout                    time.Duration
 	w                          writeFlags
+	zkTLS                      zkTLSFlags // for both stores, as --zk-auth
 }
 
 // migrateResult is the -o json contract.
@@ -106,7 +108,7 @@ type migrateResult struct {
 // storeFlagsFor turns an address or a Spark conf dir into the flags every
 // command opens stores with.
 func (o *migrateOptions) storeFlagsFor(side, addr, conf string) (*storeFlags, error) {
-	sf := &storeFlags{timeout: o.timeout, zkAuth: o.zkAuth}
+	sf := &storeFlags{timeout: o.timeout, zkAuth: o.zkAuth, zkTLS: o.zkTLS}
 	switch {
 	case addr != "" && conf != "":
 		return nil, usageError{fmt.Errorf("--%s and --%s-spark-conf both name the %s; give one", side, side, side)}

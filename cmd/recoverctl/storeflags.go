@@ -38,6 +38,7 @@ type storeFlags struct {
 	verbose   bool
 	flags     *pflag.FlagSet // where they were registered: to tell a given --timeout 0 from none
 	target    bool           // opened to be written: a directory may not exist yet
+	zkTLS     zkTLSFlags
 }
 
 func (f *storeFlags) register(cmd *cobra.Command) {
@@ -52,6 +53,7 @@ func (f *storeFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.codec, "codec", "", "force spark.deploy.recoveryCompressionCodec (lz4, lzf, snappy, zstd) instead of detecting it")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "ZooKeeper connect and request timeout")
 	fl.BoolVar(&f.multiRead, "zk-multiread", true, "read many znodes per request with multiRead (ZooKeeper 3.6+; older servers get one getData per znode anyway); false: always one getData per znode")
+	f.zkTLS.register(fl)
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print where the store and settings were found on stderr")
 }
 
@@ -134,11 +136,21 @@ func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, 
 		}
 		codecName = form.String()
 	}
+	// The Master's JVM-wide ZooKeeper client properties: TLS among them.
+	var zkProps []sparkconf.Setting
+	if named == 1 && zkServers != "" && f.sparkConf != "" {
+		rec, err := f.fromSparkConf(logf)
+		if err != nil {
+			return nil, err
+		}
+		zkProps = rec.ZooKeeperAuth
+	}
 	if named == 0 {
 		rec, err := f.fromSparkConf(logf)
 		if err != nil {
 			return nil, err
 		}
+		zkProps = rec.ZooKeeperAuth
 		switch rec.Mode {
 		case sparkconf.ModeFileSystem:
 			fsDir = rec.Directory.Value
@@ -194,7 +206,12 @@ func (f *storeFlags) open(ctx context.Context, stderr io.Writer) (*openedStore, 
 	if auth == "" {
 		auth = os.Getenv("RECOVERCTL_ZK_AUTH")
 	}
+	tlsConfig, err := f.zkTLS.config(zkProps, logf)
+	if err != nil {
+		return nil, err
+	}
 	s, err := zk.Open(ctx, zk.Options{
+		TLS:            tlsConfig,
 		Servers:        zkServers,
 		SparkDir:       zkDir,
 		Auth:           auth,

@@ -108,6 +108,8 @@ type Server struct {
 	exited   chan struct{}
 	exitErr  error
 	stopping bool
+	tlsMat   *TLSMaterial // set: clients are served TLS on port, only
+	jvmExtra []string
 }
 
 // OldRelease is a ZooKeeper release from before multiRead (3.6), for tests
@@ -172,6 +174,10 @@ func StartReleaseServer(dir, release string) (*Server, error) {
 }
 
 func startStandalone(rt runtime, dir string) (*Server, error) {
+	return startStandaloneWith(rt, dir, func(*Server) {})
+}
+
+func startStandaloneWith(rt runtime, dir string, setup func(*Server)) (*Server, error) {
 	var last error
 	// A port picked free can be taken before the JVM binds it (other
 	// engineers' servers start concurrently), so retry with fresh ports.
@@ -182,13 +188,14 @@ func startStandalone(rt runtime, dir string) (*Server, error) {
 		}
 		s := &Server{rt: rt, dir: dir, host: "127.0.0.1", port: ports[0],
 			mainCls: "org.apache.zookeeper.server.ZooKeeperServerMain"}
+		setup(s)
 		if err := s.writeConfig(nil, 0); err != nil {
 			return nil, err
 		}
 		if err := s.start(); err != nil {
 			return nil, err
 		}
-		if err := s.waitServing(startupTimeout); err != nil {
+		if err := s.waitServing(s.startupTimeout()); err != nil {
 			_ = s.Stop()
 			last = err
 			var se *StartError
@@ -200,6 +207,13 @@ func startStandalone(rt runtime, dir string) (*Server, error) {
 		return s, nil
 	}
 	return nil, last
+}
+
+func (s *Server) startupTimeout() time.Duration {
+	if s.tlsMat != nil {
+		return 2 * startupTimeout
+	}
+	return startupTimeout
 }
 
 // Addr is the client address, "127.0.0.1:port".
@@ -222,7 +236,11 @@ func (s *Server) writeConfig(members []string, myid int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "tickTime=500\ninitLimit=20\nsyncLimit=10\n")
 	fmt.Fprintf(&b, "dataDir=%s\n", data)
-	fmt.Fprintf(&b, "clientPort=%d\nclientPortAddress=%s\n", s.port, s.host)
+	if s.tlsMat != nil {
+		fmt.Fprintf(&b, "secureClientPort=%d\nsecureClientPortAddress=%s\n", s.port, s.host)
+	} else {
+		fmt.Fprintf(&b, "clientPort=%d\nclientPortAddress=%s\n", s.port, s.host)
+	}
 	b.WriteString("admin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\nforceSync=no\n")
 	b.WriteString("maxSessionTimeout=60000\nminSessionTimeout=1000\n")
 	if len(members) > 0 {
@@ -261,6 +279,7 @@ func (s *Server) start() error {
 		"-Djava.net.preferIPv4Stack=true",
 		"-Dzookeeper.admin.enableServer=false",
 		"-Dorg.slf4j.simpleLogger.showDateTime=true"}
+	args = append(args, s.jvmExtra...)
 	args = append(args, strings.Fields(os.Getenv(envJVMOpts))...)
 	args = append(args, "-cp", s.rt.classpath, s.mainCls, s.cfgPath)
 	cmd := exec.Command(s.rt.java, args...)
@@ -316,7 +335,12 @@ func (s *Server) waitServing(timeout time.Duration) error {
 // Mode returns the server's role ("standalone", "leader", "follower") from
 // srvr, or "" when it does not serve clients.
 func (s *Server) Mode() (string, error) {
-	out, err := FourLetterWord(s.Addr(), "srvr", time.Second)
+	timeout := time.Second
+	if s.tlsMat != nil {
+		// A JVM's first TLS handshakes are slow, and slower on a loaded host.
+		timeout = 5 * time.Second
+	}
+	out, err := s.FourLetter("srvr", timeout)
 	if err != nil {
 		return "", err
 	}
@@ -400,7 +424,7 @@ func (s *Server) startAndWait() error {
 	if err := s.start(); err != nil {
 		return err
 	}
-	if err := s.waitServing(startupTimeout); err != nil {
+	if err := s.waitServing(s.startupTimeout()); err != nil {
 		_ = s.Stop()
 		return err
 	}

@@ -27,6 +27,24 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
+// StartTLS is Start with a server serving clients TLS only (see
+// TLSOptions); its certificates are in s.TLS().
+func StartTLS(t testing.TB, opt TLSOptions) *Server {
+	t.Helper()
+	s, err := StartTLSServer(t.TempDir(), opt)
+	if err != nil {
+		unavailable(t, err)
+	}
+	t.Logf("zktest: real ZooKeeper server serving at %s (TLS only, clientAuth %q)", s.Addr(), opt.ClientAuth)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("zookeeper %s log tail (%s):\n%s", s.Addr(), s.LogPath(), s.LogTail(20))
+		}
+		_ = s.Stop()
+	})
+	return s
+}
+
 // StartRelease is Start with another ZooKeeper release (see OldRelease).
 func StartRelease(t testing.TB, release string) *Server {
 	t.Helper()

@@ -110,8 +110,7 @@ type bulkSession struct {
 // dialBulk opens a session on addr, authenticated like the store's. Until
 // close, the context being done closes the connection.
 func dialBulk(ctx context.Context, addr string, opts Options) (*bulkSession, error) {
-	d := net.Dialer{Timeout: min(opts.ConnectTimeout, 2*time.Second)}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := dial(ctx, addr, opts, attemptTimeout(opts))
 	if err != nil {
 		return nil, err
 	}

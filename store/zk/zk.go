@@ -11,8 +11,10 @@ package zk
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
@@ -110,6 +112,9 @@ type Options struct {
 	// NoMultiRead makes EachRecord read one getData per znode even where
 	// the server has multiRead (for comparison and tests).
 	NoMultiRead bool
+	// TLS, when set, is used for every connection (the session and the
+	// multiRead one); an empty ServerName is the host dialled.
+	TLS *tls.Config
 	// Logger gets go-zookeeper's messages; nil discards them (the library
 	// otherwise writes to stderr, which a CLI must not do behind its back).
 	Logger Logger
@@ -129,6 +134,54 @@ type Store struct {
 	multiReadFailed error     // why the last EachRecord fell back, under mu
 	bulkAddr        string    // tests: where the multiRead session goes
 	lock            *heldLock // this writer's lock znode, under mu
+	connErr         error     // the last dial or read failure of the session, under mu
+}
+
+// noteConnErr keeps why the session's last connection failed: go-zookeeper
+// only retries, and a refused certificate must not end as a bare timeout.
+func (s *Store) noteConnErr(err error) {
+	if errors.Is(err, net.ErrClosed) {
+		return
+	}
+	s.mu.Lock()
+	s.connErr = err
+	s.mu.Unlock()
+}
+
+func (s *Store) lastConnErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connErr
+}
+
+// notedConn reports its read errors: with TLS 1.3 a server refusing the
+// client's certificate says so in the first read after the handshake.
+type notedConn struct {
+	net.Conn
+	note  func(error)
+	plain bool
+	tls   *tls.Config
+}
+
+func (c *notedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil {
+		switch {
+		case errors.Is(err, io.EOF) && c.plain:
+			c.note(fmt.Errorf("%s closed the connection (as a port serving TLS only does to a client without TLS)", c.RemoteAddr()))
+		case errors.Is(err, io.EOF):
+			c.note(fmt.Errorf("%s closed the connection", c.RemoteAddr()))
+		default:
+			if c.tls != nil {
+				// TLS 1.3 servers refuse a certificate after the handshake.
+				if h := certHint(c.tls, err); h != "" {
+					err = fmt.Errorf("%w%s", err, h)
+				}
+			}
+			c.note(err)
+		}
+	}
+	return n, err
 }
 
 // ParseConnectString splits "h1:p,h2:p/chroot" into servers and chroot
@@ -241,13 +294,18 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 
 	// The dialer's timeout is per attempt (go-zookeeper's own is 1 s, too
 	// short for a loaded host); the overall bound is ours below.
-	dialTimeout := min(opts.ConnectTimeout, 2*time.Second)
+	dialTimeout := attemptTimeout(opts)
 	conn, events, err := gozk.Connect(servers, opts.SessionTimeout,
 		gozk.WithLogger(logger),
 		gozk.WithLogInfo(opts.Logger != nil),
 		gozk.WithMaxBufferSize(opts.MaxBufferSize),
-		gozk.WithDialer(func(network, address string, _ time.Duration) (net.Conn, error) {
-			return net.DialTimeout(network, address, dialTimeout)
+		gozk.WithDialer(func(_, address string, _ time.Duration) (net.Conn, error) {
+			c, err := dial(context.Background(), address, opts, dialTimeout)
+			if err != nil {
+				s.noteConnErr(err)
+				return nil, err
+			}
+			return &notedConn{Conn: c, note: s.noteConnErr, plain: opts.TLS == nil, tls: opts.TLS}, nil
 		}),
 	)
 	if err != nil {
@@ -273,6 +331,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			// go-zookeeper's Close waits up to a second for the server to
 			// acknowledge; there is none, so do not make the caller wait.
 			go conn.Close()
+			if last := s.lastConnErr(); last != nil {
+				return nil, fmt.Errorf("zookeeper %s: %w: no session within %s: last attempt: %w", opts.Servers, store.ErrUnavailable, opts.ConnectTimeout, last)
+			}
 			return nil, fmt.Errorf("zookeeper %s: %w: no session within %s", opts.Servers, store.ErrUnavailable, opts.ConnectTimeout)
 		case <-ctx.Done():
 			go conn.Close()
