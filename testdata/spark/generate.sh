@@ -321,7 +321,7 @@ short_apps() {
   local -a pids=() names=()
   for ((i = 1; i <= n; i++)); do
     names+=("recoverctl short $phase.$i")
-    "$java" "${JAVA_OPENS[@]}" -Xmx384m -cp "$cp" org.apache.spark.deploy.SparkSubmit --master "$url" --deploy-mode client \
+    "$java" "${JAVA_OPENS[@]}" -Xmx512m -cp "$cp" org.apache.spark.deploy.SparkSubmit --master "$url" --deploy-mode client \
       --conf spark.ui.enabled=false --conf spark.driver.host=127.0.0.1 --conf spark.cores.max=1 \
       --conf spark.executor.cores=1 --conf spark.executor.memory=4g --name "${names[-1]}" --class SleepApp \
       "$TMP/sleepapp.jar" >"$TMP/logs/short-$phase-$i.log" 2>&1 &
