@@ -153,9 +153,15 @@ func allIn(v map[string]any, key, state string) bool {
 // resource), two client-mode apps and one supervised cluster-mode driver,
 // waits until all run, records the Master's /json and SIGKILLs the Master.
 func startCluster(t *testing.T, bin, version, scala string) *cluster {
+	return startClusterMode(t, bin, version, scala, "FILESYSTEM")
+}
+
+// startClusterMode is startCluster with the Master in recovery mode
+// FILESYSTEM or ROCKSDB (Spark 4), its directory c.dir.
+func startClusterMode(t *testing.T, bin, version, scala, mode string) *cluster {
 	home := sparktest.Prepare(t, version, scala)
 	c := &cluster{bin: bin, version: version, home: home, dir: filepath.Join(t.TempDir(), "recovery")}
-	m := sparktest.StartMaster(t, home, sparktest.MasterOptions{Mode: "FILESYSTEM", Dir: c.dir})
+	m := sparktest.StartMaster(t, home, sparktest.MasterOptions{Mode: mode, Dir: c.dir})
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	if err := m.WaitStatus(ctx, "ALIVE"); err != nil {
@@ -208,8 +214,14 @@ func startCluster(t *testing.T, bin, version, scala string) *cluster {
 		}
 	}
 	m.Kill()
-	t.Logf("Spark %s Master killed; its /json listed %s", version, c.want)
-	if got := dirRecords(t, c.dir); !slices.Equal(got, c.want.records()) {
+	t.Logf("Spark %s %s Master killed; its /json listed %s", version, mode, c.want)
+	var got []string
+	if mode == "ROCKSDB" {
+		got = recordNames(t, mustRC(t, bin, "ls", "--rocksdb", c.dir, "-o", "json"))
+	} else {
+		got = dirRecords(t, c.dir)
+	}
+	if !slices.Equal(got, c.want.records()) {
 		t.Fatalf("the killed Master's directory holds %v, its /json listed %v", got, c.want.records())
 	}
 	return c

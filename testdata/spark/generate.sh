@@ -25,8 +25,8 @@ PLAIN_NAME='recoverctl nightly aggregation'
 # Order = priority; generate.sh all stops at nothing, it reports failures at the end.
 MATRIX=(
   "3.5.8-2.12 filesystem zookeeper"
-  "4.0.5-2.13 filesystem zookeeper filesystem-lz4 filesystem-lzf filesystem-snappy filesystem-zstd rocksdb"
-  "4.3.0-2.13 filesystem zookeeper filesystem-lz4 filesystem-lzf filesystem-snappy filesystem-zstd rocksdb"
+  "4.0.5-2.13 filesystem zookeeper filesystem-lz4 filesystem-lzf filesystem-snappy filesystem-zstd rocksdb rocksdb-stopped rocksdb-long"
+  "4.3.0-2.13 filesystem zookeeper filesystem-lz4 filesystem-lzf filesystem-snappy filesystem-zstd rocksdb rocksdb-stopped rocksdb-long"
   "3.5.8-2.13 filesystem zookeeper"
   "3.4.4-2.12 filesystem zookeeper"
   "3.2.4-2.12 filesystem zookeeper"
@@ -135,7 +135,7 @@ run_capture() {
   local mode codec="" serializer=JavaSerializer
   case $variant in
     filesystem | filesystem-*) mode=FILESYSTEM; rec=(-Dspark.deploy.recoveryMode=FILESYSTEM -Dspark.deploy.recoveryDirectory="$TMP/recovery") ;;
-    rocksdb) mode=ROCKSDB; rec=(-Dspark.deploy.recoveryMode=ROCKSDB -Dspark.deploy.recoveryDirectory="$TMP/recovery") ;;
+    rocksdb | rocksdb-*) mode=ROCKSDB; rec=(-Dspark.deploy.recoveryMode=ROCKSDB -Dspark.deploy.recoveryDirectory="$TMP/recovery") ;;
     zookeeper) mode=ZOOKEEPER ;;
     *) log "unknown variant $variant"; return 1 ;;
   esac
@@ -171,7 +171,8 @@ EOF
     --host 127.0.0.1 --port "$MASTER_PORT" --webui-port "$MASTER_UI" >"$TMP/logs/master.log" 2>&1 &
   local master_pid=$!
   PIDS+=("$master_pid")
-  wait_for "Master ALIVE" 120 master_alive || return 1
+  wait_for "Master ALIVE" 300 master_alive || return 1
+  EVENTS=("Master started")
 
   # Worker 1 has a custom "gpu" resource (Spark 3.0+), worker 2 has none. Spark 2.4 has no
   # resource scheduling (no spark.*.resource.* settings, no resources in WorkerInfo): no gpu there.
@@ -188,7 +189,7 @@ EOF
       --work-dir "$TMP/work$w" "$master_url" >"$TMP/logs/worker$w.log" 2>&1 &
     PIDS+=($!)
   done
-  wait_for "2 ALIVE workers" 120 workers_alive || return 1
+  wait_for "2 ALIVE workers" 300 workers_alive || return 1
 
   # Cluster-mode driver with --supervise: the legacy submission client exits once it is accepted.
   local -a driver_conf=(--deploy-mode cluster --supervise --driver-cores 1 --driver-memory 512m
@@ -213,6 +214,11 @@ EOF
   PIDS+=($!)
 
   wait_for "2 workers ALIVE, 2 apps RUNNING, 1 driver RUNNING" 480 cluster_ready || return 1
+  EVENTS+=("2 workers ALIVE, 2 apps RUNNING, 1 driver RUNNING")
+
+  if [[ $variant == rocksdb-long ]]; then
+    long_run "$JAVA" "$cp" "$master_url" || return 1
+  fi
 
   # Ground truth, then the live ZooKeeper tree while this Master leads, then the crash.
   # Under load an app client re-sends RegisterApplication after 20 s and the Master registers a
@@ -230,9 +236,22 @@ EOF
     build_tool zkdump ZkDump.java "$ZK_CP"
     "${zkdump[@]}" "$out/znodes-live.json" || return 1
   fi
-  kill -9 "$master_pid"
-  wait "$master_pid" 2>/dev/null || true
-  log "Master killed"
+  if [[ $variant == rocksdb-stopped ]]; then
+    # What sbin/stop-master.sh does: spark-daemon.sh stop sends a plain kill (SIGTERM) to the pid.
+    end_pid TERM "$master_pid"
+    EVENTS+=("Master stopped with SIGTERM (as stop-master.sh), master.json taken just before")
+    log "Master stopped (SIGTERM)"
+  else
+    kill -9 "$master_pid"
+    wait "$master_pid" 2>/dev/null || true
+    EVENTS+=("Master killed with SIGKILL, master.json taken just before")
+    log "Master killed"
+  fi
+  if [[ $mode == ROCKSDB ]]; then
+    log "RocksDB directory left:"; ls -l "$TMP/recovery" >&2
+    grep -iE 'flush|shutdown|closing|recover' "$TMP/recovery/LOG" | cut -c1-200 | tail -n 20 >&2 || true
+    EVENTS+=("left: $(cd "$TMP/recovery" && ls | grep -v '^LOG' | paste -sd' ' -)")
+  fi
 
   case $mode in
     FILESYSTEM) cp -p "$TMP"/recovery/* "$out/records/" ;;
@@ -255,7 +274,7 @@ EOF
   CAP_MASTER=$(printf '%s\n' "${rec[@]}" "--host 127.0.0.1") \
   CAP_APP1=$(printf '%s\n' "${common[@]}" "${app1[@]}") CAP_APP2=$(printf '%s\n' "${common[@]}" "${app2[@]}") \
   CAP_DRIVER=$(printf '%s\n' "${driver_conf[@]:0:7}" --class SleepApp sleepapp.jar --no-context) \
-  CAP_GPU=$(printf '%s\n' "${gpu[@]}") \
+  CAP_GPU=$(printf '%s\n' "${gpu[@]}") CAP_EVENTS=$(printf '%s\n' "${EVENTS[@]}") \
     python3 - "$out/capture.json" <<'PY'
 import datetime, json, os, sys
 e = os.environ
@@ -274,6 +293,8 @@ cap = {
         "env": ["SPARK_LOCAL_IP=127.0.0.1", "LC_ALL=C.UTF-8"],
     },
 }
+if e["CAP_VARIANT"] != e["CAP_MODE"].lower():
+    cap["events"] = lines("CAP_EVENTS")
 with open(sys.argv[1], "w", encoding="utf-8") as f:
     json.dump(cap, f, ensure_ascii=False, indent=2)
     f.write("\n")
@@ -281,6 +302,76 @@ PY
 
   cleanup
   verify_capture "$out"
+}
+
+# end_pid SIGNAL PID: signal a process we started and wait for it (SIGKILL after 60 s).
+end_pid() {
+  local sig=$1 pid=$2 i
+  kill "-$sig" "$pid" 2>/dev/null || true
+  for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  if kill -0 "$pid" 2>/dev/null; then log "pid $pid still there 60 s after SIG$sig; SIGKILL"; kill -9 "$pid"; fi
+  wait "$pid" 2>/dev/null || true
+}
+
+# short_apps PHASE N JAVA CP MASTER_URL: N client-mode apps register and then finish (SIGTERM: the
+# SparkContext's shutdown hook unregisters the app), so the Master puts and then deletes app_ records.
+# They ask for 4g executors, which no Worker offers: they stay WAITING, and no executor JVM is started.
+short_apps() {
+  local phase=$1 n=$2 java=$3 cp=$4 url=$5 i
+  local -a pids=() names=()
+  for ((i = 1; i <= n; i++)); do
+    names+=("recoverctl short $phase.$i")
+    "$java" "${JAVA_OPENS[@]}" -Xmx512m -cp "$cp" org.apache.spark.deploy.SparkSubmit --master "$url" --deploy-mode client \
+      --conf spark.ui.enabled=false --conf spark.driver.host=127.0.0.1 --conf spark.cores.max=1 \
+      --conf spark.executor.cores=1 --conf spark.executor.memory=4g --name "${names[-1]}" --class SleepApp \
+      "$TMP/sleepapp.jar" >"$TMP/logs/short-$phase-$i.log" 2>&1 &
+    pids+=($!); PIDS+=($!)
+  done
+  local want
+  want=$(printf '%s\n' "${names[@]}" | jq -R . | jq -sc .)
+  wait_for "$n short apps registered" 300 eval "master_json | jq -e --argjson w '$want' '([.activeapps[].name] as \$a | \$w - \$a) == []'" || return 1
+  EVENTS+=("$n short apps registered: ${names[*]}")
+  for i in "${pids[@]}"; do kill -TERM "$i"; done
+  wait_for "$n short apps finished" 300 eval "master_json | jq -e --argjson w '$want' '([.activeapps[].name] as \$a | \$w - \$a) == \$w'" || return 1
+  EVENTS+=("$n short apps finished (SIGTERM to their SparkSubmit, which unregisters them)")
+}
+
+# restart_master JAVA CP SIGNAL: end the Master (TERM or KILL) and start a new one on the same recovery
+# directory and ports; it recovers the workers, apps and driver, which still run.
+restart_master() {
+  local java=$1 cp=$2 sig=$3
+  end_pid "$sig" "$master_pid"
+  EVENTS+=("Master ended with SIG$sig; left: $(cd "$TMP/recovery" && ls | grep -v '^LOG' | paste -sd' ' -)")
+  log "Master ended (SIG$sig); recovery dir:"; ls -l "$TMP/recovery" >&2
+  "$java" "${JAVA_OPENS[@]}" -Xmx256m -cp "$cp" "${rec[@]}" org.apache.spark.deploy.master.Master \
+    --host 127.0.0.1 --port "$MASTER_PORT" --webui-port "$MASTER_UI" >>"$TMP/logs/master.log" 2>&1 &
+  master_pid=$!
+  PIDS+=("$master_pid")
+  wait_for "restarted Master ALIVE with 2 workers, 2 apps, 1 driver" 300 cluster_ready_alive || return 1
+  EVENTS+=("new Master on the same directory ALIVE: 2 workers, 2 apps, 1 driver recovered")
+}
+
+cluster_ready_alive() { master_alive && cluster_ready; }
+
+# long_run JAVA CP MASTER_URL (rocksdb-long): registrations and removals, with Master restarts on the
+# same directory between them, so the database holds deletions, SST files and a log.
+long_run() {
+  local java=$1 cp=$2 url=$3 wpid
+  # A third Worker joins and leaves (SIGKILL: the Master sees it disconnect and removes its record).
+  "$java" "${JAVA_OPENS[@]}" -Xmx256m -cp "$cp" org.apache.spark.deploy.worker.Worker \
+    --host 127.0.0.1 --port "$(free_port)" --webui-port "$(free_port)" --cores 2 --memory 1g \
+    --work-dir "$TMP/work3" "$url" >"$TMP/logs/worker3.log" 2>&1 &
+  wpid=$!; PIDS+=($wpid)
+  wait_for "3 ALIVE workers" 300 eval "master_json | jq -e '[.workers[] | select(.state == \"ALIVE\")] | length == 3'" || return 1
+  EVENTS+=("third worker registered")
+  short_apps 1 2 "$java" "$cp" "$url" || return 1
+  kill_tree "$wpid"
+  wait_for "third worker removed" 300 eval "master_json | jq -e '[.workers[] | select(.state == \"ALIVE\")] | length == 2'" || return 1
+  EVENTS+=("third worker killed, the Master removed it")
+  restart_master "$java" "$cp" TERM || return 1
+  short_apps 2 1 "$java" "$cp" "$url" || return 1
+  restart_master "$java" "$cp" KILL || return 1
+  short_apps 3 1 "$java" "$cp" "$url" || return 1
 }
 
 # build_tool NAME SOURCE CLASSPATH: compile one of our small Java tools into the untracked .build dir.
