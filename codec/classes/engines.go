@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/recoverctl/recoverctl/store"
+	"github.com/recoverctl/recoverctl/codec"
 )
 
 // What a recovering Master's persistence engine does with a record it
@@ -127,8 +127,8 @@ func Quarantined(name string) (record string, ok bool) {
 	if !found {
 		return "", false
 	}
-	if k, _ := store.ParseName(rest); k == store.KindForeign {
-		return "", false
+	if _, named := codec.KindOf(rest); !named || strings.HasSuffix(rest, "_") {
+		return "", false // a record name has a prefix and an id
 	}
 	return rest, true
 }

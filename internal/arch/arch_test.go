@@ -89,20 +89,22 @@ func forbidden(from, to string) string {
 // each third-party library has its homes. Test files may also drive a
 // real server with its own client (a ZooKeeper client in audit's tests).
 var thirdParty = map[string][]string{
-	"github.com/go-zookeeper/zk":        {"store/zk", "internal/zktest", "bench"},
-	"github.com/spf13/cobra":            {"cmd"},
-	"github.com/spf13/pflag":            {"cmd"},
-	"github.com/olekukonko/tablewriter": {"cmd"},
-	"github.com/mattn/go-isatty":        {"cmd"},
-	"sigs.k8s.io/yaml":                  {"cmd"},
-	"github.com/goccy/go-json":          {"inventory"},
-	"github.com/klauspost/compress":     {"codec/envelope", "codec/classes/classdesc", "backup", "store/rocksdb"},
-	"github.com/pierrec/lz4":            {"codec/envelope", "store/rocksdb"},
-	"github.com/zeebo/xxh3":             {"store/rocksdb"},
-	"github.com/cespare/xxhash":         {"store/rocksdb"},
-	"golang.org/x/sync":                 {"store/zk", "bench"},
-	"golang.org/x/sys":                  {"store/fs", "store/rocksdb", "cmd"},
-	"unsafe":                            {},
+	"github.com/go-zookeeper/zk":              {"store/zk", "internal/zktest", "bench"},
+	"github.com/spf13/cobra":                  {"cmd"},
+	"github.com/spf13/pflag":                  {"cmd"},
+	"github.com/olekukonko/tablewriter":       {"cmd"},
+	"github.com/mattn/go-isatty":              {"cmd"},
+	"sigs.k8s.io/yaml":                        {"cmd"},
+	"github.com/goccy/go-json":                {"inventory"},
+	"github.com/klauspost/compress":           {"codec/envelope", "codec/classes/classdesc", "backup", "store/rocksdb"},
+	"github.com/pierrec/lz4":                  {"codec/envelope", "store/rocksdb"},
+	"github.com/zeebo/xxh3":                   {"store/rocksdb"},
+	"github.com/cespare/xxhash":               {"store/rocksdb"},
+	"github.com/pavlo-v-chernykh/keystore-go": {"store/zk"},
+	"software.sslmate.com/src/go-pkcs12":      {"store/zk"},
+	"golang.org/x/sync":                       {"store/zk", "bench"},
+	"golang.org/x/sys":                        {"store/fs", "store/rocksdb", "cmd"},
+	"unsafe":                                  {},
 }
 
 // thirdPartyHome returns the module an import belongs to and where it may
