@@ -299,19 +299,22 @@ func optionValues(args []string) []string {
 }
 
 // splitOpts splits a JVM options string on blanks, honouring single and
-// double quotes as spark-class does for SPARK_*_OPTS.
+// double quotes as spark-class does for SPARK_*_OPTS. It works on bytes:
+// every delimiter is ASCII, and a directory named in bytes that are no
+// UTF-8 must come out as those bytes, or the Master using it is missed.
 func splitOpts(s string) []string {
 	var out []string
 	var cur strings.Builder
-	var quote rune
+	var quote byte
 	in := false
-	for _, r := range s {
+	for i := 0; i < len(s); i++ {
+		r := s[i]
 		switch {
 		case quote != 0:
 			if r == quote {
 				quote = 0
 			} else {
-				cur.WriteRune(r)
+				cur.WriteByte(r)
 			}
 		case r == '\'' || r == '"':
 			quote, in = r, true
@@ -322,7 +325,7 @@ func splitOpts(s string) []string {
 				in = false
 			}
 		default:
-			cur.WriteRune(r)
+			cur.WriteByte(r)
 			in = true
 		}
 	}
