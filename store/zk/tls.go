@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -181,8 +182,74 @@ func loadRoots(ks KeyStore) (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// checkJKS walks a JKS store's layout (magic, version, entries: alias,
+// date, key or certificate bytes, certificate chains; the SHA-1 at the
+// end) and checks every length and count against the bytes that remain,
+// before keystore-go, which allocates whatever a length says, reads it.
+func checkJKS(data []byte) error {
+	c := cursor{b: data}
+	if magic := c.int32(); c.err != nil || uint32(magic) != 0xFEEDFEED {
+		return errors.New("not a JKS key store (no FEEDFEED magic)")
+	}
+	if v := c.int32(); v != 1 && v != 2 {
+		return fmt.Errorf("JKS version %d", v)
+	}
+	n := c.int32()
+	if n < 0 || int(n) > len(c.b)/14 {
+		return fmt.Errorf("JKS claims %d entries in %d bytes", n, len(c.b))
+	}
+	utf := func() {
+		if l := c.bytes(2); c.err == nil {
+			c.bytes(int(binary.BigEndian.Uint16(l)))
+		}
+	}
+	blob := func() {
+		if l := c.int32(); c.err == nil {
+			if l < 0 || int(l) > len(c.b) {
+				c.err = fmt.Errorf("a length of %d with %d bytes left", l, len(c.b))
+				return
+			}
+			c.bytes(int(l))
+		}
+	}
+	for i := int32(0); i < n && c.err == nil; i++ {
+		tag := c.int32()
+		utf()      // alias
+		c.bytes(8) // date
+		switch tag {
+		case 1: // private key and its chain
+			blob()
+			chain := c.int32()
+			if chain < 0 || int(chain) > len(c.b)/6 {
+				return fmt.Errorf("JKS entry %d claims %d certificates", i, chain)
+			}
+			for j := int32(0); j < chain && c.err == nil; j++ {
+				utf() // certificate type
+				blob()
+			}
+		case 2: // trusted certificate
+			utf()
+			blob()
+		default:
+			if c.err == nil {
+				return fmt.Errorf("JKS entry %d of kind %d", i, tag)
+			}
+		}
+	}
+	if c.err == nil && len(c.b) != 20 {
+		c.err = fmt.Errorf("%d bytes after the entries, want the 20 of the SHA-1", len(c.b))
+	}
+	if c.err != nil {
+		return fmt.Errorf("JKS layout: %w", c.err)
+	}
+	return nil
+}
+
 func jksTrusted(data []byte, ks KeyStore) ([]*x509.Certificate, error) {
 	k := keystore.New()
+	if err := checkJKS(data); err != nil {
+		return nil, fmt.Errorf("%w: JKS trust store %s: %w", ErrTLSConfig, ks.Location, err)
+	}
 	if err := k.Load(bytes.NewReader(data), []byte(ks.Password)); err != nil {
 		return nil, fmt.Errorf("%w: JKS trust store %s: %w (or convert it: keytool -importkeystore -srckeystore %s -destkeystore truststore.p12 -deststoretype PKCS12)", ErrTLSConfig, ks.Location, err, ks.Location)
 	}
@@ -238,6 +305,9 @@ func loadKeyPair(ks KeyStore) (tls.Certificate, error) {
 func jksKeyPair(data []byte, ks KeyStore) (tls.Certificate, error) {
 	fail := func(err error) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("%w: JKS key store %s: %w (or convert it: keytool -importkeystore -srckeystore %s -destkeystore keystore.p12 -deststoretype PKCS12)", ErrTLSConfig, ks.Location, err, ks.Location)
+	}
+	if err := checkJKS(data); err != nil {
+		return fail(err)
 	}
 	k := keystore.New()
 	if err := k.Load(bytes.NewReader(data), []byte(ks.Password)); err != nil {
