@@ -312,7 +312,7 @@ func run(bin string, n int, captureGlob, lsVersion, decodeOut, work string) erro
 		return err
 	}
 	t0 = time.Now()
-	if err := floorMulti(conn, "/floor/spark/master_status", recs); err != nil {
+	if err := benchutil.FloorMulti(conn, "/floor/spark/master_status", recs); err != nil {
 		return err
 	}
 	if err := scanAll(ctx, addr+"/floor", n); err != nil {
@@ -626,29 +626,6 @@ func sequentialCreate(conn *gozk.Conn, dir string, recs []store.Record) error {
 		}
 	}
 	return nil
-}
-
-// floorMulti creates recs under dir in multis of about 512 KiB, one at a
-// time, as the plan engine sends its batches.
-func floorMulti(conn *gozk.Conn, dir string, recs []store.Record) error {
-	if err := benchutil.Mkdirs(conn, dir); err != nil {
-		return err
-	}
-	var ops []any
-	cost := 0
-	for _, r := range recs {
-		c := len(r.Data) + len(dir) + len(r.Name) + 256
-		if cost+c > 512<<10 && len(ops) > 0 {
-			if _, err := conn.Multi(ops...); err != nil {
-				return err
-			}
-			ops, cost = nil, 0
-		}
-		ops = append(ops, &gozk.CreateRequest{Path: dir + "/" + r.Name, Data: r.Data, Acl: gozk.WorldACL(gozk.PermAll)})
-		cost += c
-	}
-	_, err := conn.Multi(ops...)
-	return err
 }
 
 // floorDelete deletes names under dir in multis of 1,000, one at a time.

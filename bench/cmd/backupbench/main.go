@@ -184,7 +184,7 @@ func run(bin string, n int, captureGlob, work string) error {
 
 	// Floor 2: bare multi creates of the same records in ~512 KiB batches.
 	t0 = time.Now()
-	if err := floorMulti(conn, "/floor", recs); err != nil {
+	if err := benchutil.FloorMulti(conn, "/floor/spark/master_status", recs); err != nil {
 		return err
 	}
 	floorMultiS := time.Since(t0).Seconds()
@@ -347,28 +347,6 @@ func floorRead(conn *gozk.Conn, dir string, want int, withACL bool) error {
 		})
 	}
 	return g.Wait()
-}
-
-func floorMulti(conn *gozk.Conn, root string, recs []store.Record) error {
-	p := root + "/spark/master_status"
-	if err := benchutil.Mkdirs(conn, p); err != nil {
-		return err
-	}
-	var ops []any
-	cost := 0
-	for _, r := range recs {
-		c := len(r.Data) + len(p) + len(r.Name) + 256
-		if cost+c > 512<<10 && len(ops) > 0 {
-			if _, err := conn.Multi(ops...); err != nil {
-				return err
-			}
-			ops, cost = nil, 0
-		}
-		ops = append(ops, &gozk.CreateRequest{Path: p + "/" + r.Name, Data: r.Data, Acl: gozk.WorldACL(gozk.PermAll)})
-		cost += c
-	}
-	_, err := conn.Multi(ops...)
-	return err
 }
 
 func size(p string) int64 {

@@ -122,3 +122,26 @@ func ServerVersion(addr string) string {
 	}
 	return "?"
 }
+
+// FloorMulti is the bare write floor: it creates recs under dir in multis
+// of about 512 KiB, one at a time, as the plan engine sends its batches.
+func FloorMulti(conn *gozk.Conn, dir string, recs []store.Record) error {
+	if err := Mkdirs(conn, dir); err != nil {
+		return err
+	}
+	var ops []any
+	cost := 0
+	for _, r := range recs {
+		c := len(r.Data) + len(dir) + len(r.Name) + 256
+		if cost+c > 512<<10 && len(ops) > 0 {
+			if _, err := conn.Multi(ops...); err != nil {
+				return err
+			}
+			ops, cost = nil, 0
+		}
+		ops = append(ops, &gozk.CreateRequest{Path: dir + "/" + r.Name, Data: r.Data, Acl: gozk.WorldACL(gozk.PermAll)})
+		cost += c
+	}
+	_, err := conn.Multi(ops...)
+	return err
+}
